@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Build the web app and run its browser tests, exactly as CI does:
+#   1. trunk build --release            → dist/ (both wasm files, wasm-opt -Oz)
+#   2. wasm-bindgen tests in headless Chromium: tests/web.rs (CPU) and tests/web_gpu.rs (WebGPU)
+#   3. Playwright end-to-end journeys: tests/e2e/*.test.mjs (screenshots in artifacts/)
+# Exits non-zero when any step fails. Installs what is missing first (scripts/web-setup.sh).
+# SKIP_BUILD=1 reuses an existing dist/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/web-setup.sh --browser
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+cargo fetch --quiet   # trunk and the tests run cargo --offline
+
+step() { printf '\n== %s\n' "$*"; }
+start=$SECONDS
+
+if [ -z "${SKIP_BUILD:-}" ]; then
+  step "trunk build --release"
+  trunk build --release
+fi
+scripts/wasm-size.sh dist
+
+step "wasm-bindgen tests in headless Chromium (CPU and WebGPU)"
+CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}" WASM_BINDGEN_TEST_TIMEOUT=180 \
+  cargo test --offline --target wasm32-unknown-unknown --release --test web --test web_gpu
+
+step "end-to-end tests (Playwright, system Chromium)"
+mkdir -p artifacts
+node --test --test-concurrency=1 tests/e2e/
+
+step "all web tests passed in $((SECONDS - start)) s; screenshots in artifacts/"

@@ -1,0 +1,569 @@
+//! The compute side: owns the burn device and the grokking session, answers each
+//! [`Command`] with [`Event`]s. The only module of this crate that touches burn.
+//!
+//! [`Engine`] is plain async code (tested natively on the CPU backend); [`start_worker`] wires it
+//! to a `DedicatedWorkerGlobalScope` and runs it with short chunks of training between
+//! event-loop turns, so Pause/Step/Reset are handled promptly.
+
+use base64::Engine as _;
+use burn::tensor::Device;
+use neurolab_core::config::{BackendChoice, GrokConfig};
+use neurolab_core::grok::{backend_cpu, GrokSession, CPU_BACKEND_NAME};
+use neurolab_core::protocol::{BackendInfo, Command, Event};
+
+/// Train this long before letting the event loop run (and commands arrive).
+pub const CHUNK_MS: f64 = 30.0;
+/// Post `Progress` at most this often.
+pub const PROGRESS_EVERY_MS: f64 = 100.0;
+/// On WebGPU, `train_step` only queues work: read back at least this often so the queue (and the
+/// time a Pause takes) stays short.
+pub const GPU_STEPS_PER_SYNC: u32 = 16;
+
+/// The worker's state: backend, session, and whether it is training.
+pub struct Engine {
+    post: Box<dyn Fn(Event)>,
+    clock_ms: fn() -> f64,
+    backend: Option<(Device, BackendInfo)>,
+    /// burn's wgpu runtime starts once per worker: keep the first answer.
+    webgpu: Option<Result<(Device, String), String>>,
+    config: Option<GrokConfig>,
+    session: Option<GrokSession>,
+    running: bool,
+    /// Steps since the device last answered a read (WebGPU only).
+    steps_since_sync: u32,
+    last_progress_ms: f64,
+    rate: Rate,
+}
+
+/// Steps per second, smoothed over progress windows.
+#[derive(Default)]
+struct Rate {
+    since_ms: f64,
+    since_step: u32,
+    steps_per_s: f64,
+}
+
+impl Rate {
+    fn restart(&mut self, now_ms: f64, step: u32) {
+        self.since_ms = now_ms;
+        self.since_step = step;
+    }
+
+    fn update(&mut self, now_ms: f64, step: u32) -> f64 {
+        let dt_ms = now_ms - self.since_ms;
+        if dt_ms > 0.0 && step > self.since_step {
+            let now = f64::from(step - self.since_step) * 1000.0 / dt_ms;
+            self.steps_per_s = if self.steps_per_s > 0.0 {
+                0.6 * self.steps_per_s + 0.4 * now
+            } else {
+                now
+            };
+        }
+        self.restart(now_ms, step);
+        self.steps_per_s
+    }
+}
+
+impl Engine {
+    pub fn new(post: impl Fn(Event) + 'static, clock_ms: fn() -> f64) -> Self {
+        Self {
+            post: Box::new(post),
+            clock_ms,
+            backend: None,
+            webgpu: None,
+            config: None,
+            session: None,
+            running: false,
+            steps_since_sync: 0,
+            last_progress_ms: f64::NEG_INFINITY,
+            rate: Rate::default(),
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running
+    }
+
+    fn post(&self, event: Event) {
+        (self.post)(event)
+    }
+
+    /// Handle one command; a failure becomes an `Error` event and stops training.
+    pub async fn handle(&mut self, command: Command) {
+        let result = match command {
+            Command::Init { backend } => self.init(backend).await,
+            Command::Configure { config } => self.configure(config).await,
+            Command::Run => self.run(),
+            Command::Pause => {
+                self.stop();
+                Ok(())
+            }
+            Command::Step => self.step().await,
+            Command::Reset => match self.config.clone() {
+                Some(config) => self.configure(config).await,
+                None => Ok(()),
+            },
+            Command::ExportWeights => self.export().await,
+        };
+        if let Err(message) = result {
+            self.running = false;
+            self.post(Event::Error { message });
+        }
+    }
+
+    async fn init(&mut self, choice: BackendChoice) -> Result<(), String> {
+        self.running = false;
+        let (device, info) = self.device_for(choice).await;
+        self.post(Event::Backend { info: info.clone() });
+        // Drop the old session before building one on the new device.
+        self.session = None;
+        self.backend = Some((device, info));
+        match self.config.clone() {
+            Some(config) => self.configure(config).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn device_for(&mut self, choice: BackendChoice) -> (Device, BackendInfo) {
+        let cpu = |fallback_reason| {
+            (
+                backend_cpu(),
+                BackendInfo {
+                    kind: "cpu".into(),
+                    adapter: CPU_BACKEND_NAME.into(),
+                    fallback_reason,
+                },
+            )
+        };
+        if choice == BackendChoice::Cpu {
+            return cpu(None);
+        }
+        if self.webgpu.is_none() {
+            self.webgpu = Some(init_webgpu().await);
+        }
+        match &self.webgpu {
+            Some(Ok((device, adapter))) => (
+                device.clone(),
+                BackendInfo {
+                    kind: "webgpu".into(),
+                    adapter: adapter.clone(),
+                    fallback_reason: None,
+                },
+            ),
+            Some(Err(reason)) => cpu(Some(reason.clone())),
+            None => cpu(Some("WebGPU was not tried".into())),
+        }
+    }
+
+    async fn configure(&mut self, config: GrokConfig) -> Result<(), String> {
+        self.running = false;
+        self.config = Some(config.clone());
+        // Before the first Init there is no device yet; Init builds the session then.
+        let Some((device, _)) = &self.backend else {
+            return Ok(());
+        };
+        self.session = None;
+        let session = GrokSession::new(config, device.clone()).map_err(|e| e.to_string())?;
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        self.post(Event::Configured {
+            n_train: count(session.n_train()),
+            n_test: count(session.n_test()),
+            n_params: count(session.n_params()),
+        });
+        self.session = Some(session);
+        self.report().await?;
+        self.rate = Rate::default();
+        self.post_progress();
+        Ok(())
+    }
+
+    fn session(&self) -> Result<&GrokSession, String> {
+        self.session
+            .as_ref()
+            .ok_or_else(|| "the session is not ready yet".to_string())
+    }
+
+    fn run(&mut self) -> Result<(), String> {
+        let session = self.session()?;
+        if session.finished() {
+            let step = session.step_count();
+            self.post(Event::Stopped {
+                step,
+                finished: true,
+            });
+            return Ok(());
+        }
+        let step = session.step_count();
+        self.running = true;
+        self.rate.restart((self.clock_ms)(), step);
+        self.post_progress();
+        Ok(())
+    }
+
+    /// Stop training (answers Pause even when already stopped).
+    fn stop(&mut self) {
+        self.running = false;
+        if let Some(session) = &self.session {
+            let (step, finished) = (session.step_count(), session.finished());
+            self.post_progress();
+            self.post(Event::Stopped { step, finished });
+        }
+    }
+
+    async fn step(&mut self) -> Result<(), String> {
+        self.running = false;
+        if !self.session()?.finished() {
+            self.train_one().await?;
+            // `train_one` reports at report steps; a single step always shows its result.
+            let session = self.session()?;
+            if !is_report_step(session) {
+                self.report().await?;
+            }
+        }
+        self.stop();
+        Ok(())
+    }
+
+    async fn export(&mut self) -> Result<(), String> {
+        let session = self.session()?;
+        let bytes = session.safetensors().await.map_err(|e| e.to_string())?;
+        let c = session.config();
+        let file_name = format!(
+            "neurolab-grok-{}-p{}-{}-step{}.safetensors",
+            c.model.name(),
+            c.p,
+            c.op.name(),
+            session.step_count()
+        );
+        self.post(Event::Weights {
+            file_name,
+            base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+        });
+        Ok(())
+    }
+
+    /// Train while running for about `budget_ms`, reporting at report steps and stopping at the
+    /// budget.
+    pub async fn train_chunk(&mut self, budget_ms: f64) {
+        let start_ms = (self.clock_ms)();
+        while self.running {
+            if let Err(message) = self.train_one().await {
+                self.running = false;
+                self.post(Event::Error { message });
+                return;
+            }
+            let finished = self.session.as_ref().is_some_and(GrokSession::finished);
+            if finished {
+                self.stop();
+                return;
+            }
+            if (self.clock_ms)() - start_ms >= budget_ms {
+                break;
+            }
+        }
+        if (self.clock_ms)() - self.last_progress_ms >= PROGRESS_EVERY_MS {
+            self.post_progress();
+        }
+    }
+
+    /// One step, then a report when it is a report step (or the last one).
+    async fn train_one(&mut self) -> Result<(), String> {
+        let on_gpu = self.on_gpu();
+        let session = self
+            .session
+            .as_mut()
+            .ok_or_else(|| "the session is not ready yet".to_string())?;
+        session.train_step();
+        self.steps_since_sync += 1;
+        if is_report_step(session) {
+            self.report().await?;
+        } else if on_gpu && self.steps_since_sync >= GPU_STEPS_PER_SYNC {
+            // A read is the only way to wait for the GPU in the browser.
+            self.session()?.report().await.map_err(|e| e.to_string())?;
+            self.steps_since_sync = 0;
+        }
+        Ok(())
+    }
+
+    fn on_gpu(&self) -> bool {
+        self.backend
+            .as_ref()
+            .is_some_and(|(_, info)| info.kind == "webgpu")
+    }
+
+    async fn report(&mut self) -> Result<(), String> {
+        let report = self.session()?.report().await.map_err(|e| e.to_string())?;
+        self.steps_since_sync = 0;
+        self.post(Event::Report { report });
+        Ok(())
+    }
+
+    fn post_progress(&mut self) {
+        let Some(session) = &self.session else {
+            return;
+        };
+        let now_ms = (self.clock_ms)();
+        let step = session.step_count();
+        let steps_per_s = if self.running {
+            self.rate.update(now_ms, step)
+        } else {
+            self.rate.steps_per_s
+        };
+        self.last_progress_ms = now_ms;
+        self.post(Event::Progress {
+            step,
+            steps_per_s,
+            running: self.running,
+        });
+    }
+}
+
+fn is_report_step(session: &GrokSession) -> bool {
+    let every = session.config().report_every.max(1);
+    session.step_count() % every == 0 || session.finished()
+}
+
+/// burn's wgpu device on the browser's WebGPU, with the adapter's name; `Err` says why not.
+#[cfg(target_arch = "wasm32")]
+async fn init_webgpu() -> Result<(Device, String), String> {
+    use wasm_bindgen::JsCast as _;
+    // Without WebGPU, wgpu may pick another path or fail in ways that are hard to read.
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let gpu = js_sys::Reflect::get(&scope.navigator(), &"gpu".into()).unwrap_or_default();
+    if gpu.is_undefined() || gpu.is_null() {
+        return Err("this browser has no WebGPU (navigator.gpu is missing)".into());
+    }
+    match Device::wgpu_options().init_with_setup_async().await {
+        Ok((device, setup)) => Ok((device, setup.adapter.get_info().name)),
+        Err(e) => Err(format!("WebGPU could not start: {e}")),
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn init_webgpu() -> Result<(Device, String), String> {
+    Err("WebGPU is used only in the browser".into())
+}
+
+/// Milliseconds from a fixed origin.
+#[cfg(target_arch = "wasm32")]
+pub fn now_ms() -> f64 {
+    use wasm_bindgen::JsCast as _;
+    js_sys::global()
+        .unchecked_into::<web_sys::WorkerGlobalScope>()
+        .performance()
+        .map_or(0.0, |p| p.now())
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub fn now_ms() -> f64 {
+    use std::sync::OnceLock;
+    use std::time::Instant;
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    ORIGIN.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
+}
+
+/// Entry point of the worker bin: answer commands from the page until it goes away.
+#[cfg(target_arch = "wasm32")]
+pub fn start_worker() {
+    use futures_channel::mpsc;
+    use futures_util::StreamExt as _;
+    use wasm_bindgen::prelude::*;
+
+    console_error_panic_hook::set_once();
+    let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let post = {
+        let scope = scope.clone();
+        move |event: Event| {
+            // Posting a string cannot fail while the worker lives.
+            let _ = scope.post_message(&JsValue::from_str(&event.to_json()));
+        }
+    };
+    let (tx, mut rx) = mpsc::unbounded::<Command>();
+    let on_message = {
+        let post = post.clone();
+        Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |msg: web_sys::MessageEvent| {
+            let command = msg
+                .data()
+                .as_string()
+                .ok_or_else(|| "a command must be a JSON string".to_string())
+                .and_then(|s| Command::from_json(&s));
+            match command {
+                Ok(command) => {
+                    let _ = tx.unbounded_send(command);
+                }
+                Err(message) => post(Event::Error { message }),
+            }
+        })
+    };
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    on_message.forget();
+    post(Event::Loaded);
+
+    wasm_bindgen_futures::spawn_local(async move {
+        let mut engine = Engine::new(post, now_ms);
+        loop {
+            if engine.is_running() {
+                match rx.try_recv() {
+                    Ok(command) => engine.handle(command).await,
+                    Err(mpsc::TryRecvError::Closed) => return,
+                    Err(mpsc::TryRecvError::Empty) => {
+                        engine.train_chunk(CHUNK_MS).await;
+                        yield_to_event_loop().await;
+                    }
+                }
+            } else {
+                match rx.next().await {
+                    Some(command) => engine.handle(command).await,
+                    None => return,
+                }
+            }
+        }
+    });
+}
+
+/// Let the worker's event loop run (so `onmessage` fires) and come back at once. A
+/// `MessageChannel` round trip, unlike `setTimeout(0)`, is not clamped to 4 ms.
+#[cfg(target_arch = "wasm32")]
+async fn yield_to_event_loop() {
+    use wasm_bindgen::prelude::*;
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        let Ok(channel) = web_sys::MessageChannel::new() else {
+            let _ = resolve.call0(&JsValue::NULL);
+            return;
+        };
+        let port = channel.port1();
+        let on_message = Closure::once_into_js(move || {
+            // Keep the channel alive until its message arrives.
+            let _channel = channel;
+            let _ = resolve.call0(&JsValue::NULL);
+        });
+        port.set_onmessage(Some(on_message.unchecked_ref()));
+        let _ = port.post_message(&JsValue::NULL);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    fn tiny() -> GrokConfig {
+        let mut c = GrokConfig::preset_mlp();
+        c.p = 7;
+        c.hidden = 16;
+        c.steps = 12;
+        c.report_every = 5;
+        c.lr = 1e-2;
+        c
+    }
+
+    fn engine() -> (Engine, Rc<RefCell<Vec<Event>>>) {
+        let events = Rc::new(RefCell::new(Vec::new()));
+        let sink = events.clone();
+        (Engine::new(move |e| sink.borrow_mut().push(e), now_ms), events)
+    }
+
+    fn reports(events: &[Event]) -> Vec<u32> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Report { report } => Some(report.step),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn configure_then_init_builds_a_session_and_reports_step_0() {
+        let (mut engine, events) = engine();
+        pollster::block_on(async {
+            engine.handle(Command::Configure { config: tiny() }).await;
+            assert!(events.borrow().is_empty(), "no device yet, nothing to say");
+            engine
+                .handle(Command::Init {
+                    backend: BackendChoice::Auto,
+                })
+                .await;
+        });
+        let events = events.borrow();
+        match &events[0] {
+            Event::Backend { info } => {
+                assert_eq!(info.kind, "cpu");
+                assert!(info.fallback_reason.is_some(), "auto fell back natively");
+            }
+            other => panic!("expected Backend first, got {other:?}"),
+        }
+        assert!(matches!(events[1], Event::Configured { n_train: 24, n_test: 25, .. }));
+        assert_eq!(reports(&events), [0]);
+    }
+
+    #[test]
+    fn runs_to_the_budget_reporting_every_n_steps() {
+        let (mut engine, events) = engine();
+        pollster::block_on(async {
+            engine
+                .handle(Command::Init {
+                    backend: BackendChoice::Cpu,
+                })
+                .await;
+            engine.handle(Command::Configure { config: tiny() }).await;
+            engine.handle(Command::Run).await;
+            while engine.is_running() {
+                engine.train_chunk(1.0).await;
+            }
+        });
+        let events = events.borrow();
+        assert_eq!(reports(&events), [0, 5, 10, 12]);
+        assert!(matches!(
+            events.last(),
+            Some(Event::Stopped {
+                step: 12,
+                finished: true
+            })
+        ));
+    }
+
+    #[test]
+    fn step_pause_reset_and_export() {
+        let (mut engine, events) = engine();
+        pollster::block_on(async {
+            engine
+                .handle(Command::Init {
+                    backend: BackendChoice::Cpu,
+                })
+                .await;
+            engine.handle(Command::Configure { config: tiny() }).await;
+            engine.handle(Command::Step).await;
+            engine.handle(Command::Step).await;
+            engine.handle(Command::Pause).await;
+            engine.handle(Command::ExportWeights).await;
+            engine.handle(Command::Reset).await;
+        });
+        let events = events.borrow();
+        assert_eq!(reports(&events), [0, 1, 2, 0]);
+        assert!(events.iter().any(|e| matches!(
+            e,
+            Event::Stopped {
+                step: 2,
+                finished: false
+            }
+        )));
+        let weights = events.iter().find_map(|e| match e {
+            Event::Weights { file_name, base64 } => Some((file_name, base64)),
+            _ => None,
+        });
+        let (name, data) = weights.expect("weights were exported");
+        assert_eq!(name, "neurolab-grok-mlp-p7-add-step2.safetensors");
+        assert!(!data.is_empty());
+    }
+
+    #[test]
+    fn commands_before_a_session_are_errors_not_panics() {
+        let (mut engine, events) = engine();
+        pollster::block_on(engine.handle(Command::Run));
+        assert!(matches!(&events.borrow()[0], Event::Error { message } if message.contains("not ready")));
+    }
+}
