@@ -45,14 +45,15 @@ impl WorkerLink {
             })
         };
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        let on_error = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
-            on_event(Event::Error {
-                message: format!(
-                    "the compute worker stopped: {} (reload the page to start again)",
-                    e.message()
-                ),
+        let on_error =
+            Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+                on_event(Event::Error {
+                    message: format!(
+                        "the compute worker stopped: {} (reload the page to start again)",
+                        e.message()
+                    ),
+                });
             });
-        });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         // Both handlers live as long as the page.
         on_message.forget();

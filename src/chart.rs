@@ -112,9 +112,7 @@ pub fn thin(reports: &[StepReport], max: usize) -> Vec<StepReport> {
         return reports.to_vec();
     }
     let last = reports.len() - 1;
-    (0..max)
-        .map(|i| reports[i * last / (max - 1)])
-        .collect()
+    (0..max).map(|i| reports[i * last / (max - 1)]).collect()
 }
 
 /// Where the plot area of a drawn chart lies on its canvas, and what its x axis shows.
@@ -266,7 +264,9 @@ where
         chart
             .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))?
             .label(*name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+            });
     }
     if kind.series().len() > 1 {
         chart

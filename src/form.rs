@@ -4,9 +4,7 @@
 //! The form keeps the raw text of every field, so an invalid entry is shown with its error and
 //! never lost; only a form that parses *and* validates is applied. No leptos or web-sys here.
 
-use neurolab_core::config::{
-    Activation, ConfigError, GrokConfig, LossKind, ModelKind, Op,
-};
+use neurolab_core::config::{Activation, ConfigError, GrokConfig, LossKind, ModelKind, Op};
 use std::fmt;
 
 /// One input of the config form.
@@ -273,8 +271,11 @@ impl FormState {
         c.train_frac = self.number(Field::TrainFrac)?;
         c.seed = self.parse(Field::Seed, "a whole number from 0 to 2^64-1")?;
         c.hidden = self.integer(Field::Hidden)?;
-        c.activation =
-            self.choice(Field::Activation, Activation::parse, "one of quadratic, relu")?;
+        c.activation = self.choice(
+            Field::Activation,
+            Activation::parse,
+            "one of quadratic, relu",
+        )?;
         c.loss = self.choice(Field::Loss, LossKind::parse, "one of ce, mse")?;
         c.d_model = self.integer(Field::DModel)?;
         c.n_heads = self.integer(Field::Heads)?;
@@ -376,7 +377,10 @@ mod tests {
         form.set(Field::Grokfast, "1");
         form.set(Field::Heads, "8");
         let c = form.to_config().unwrap();
-        assert_eq!((c.p, c.op, c.lr, c.grokfast, c.n_heads), (23, Op::Mul, 0.01, true, 8));
+        assert_eq!(
+            (c.p, c.op, c.lr, c.grokfast, c.n_heads),
+            (23, Op::Mul, 0.01, true, 8)
+        );
     }
 
     #[test]

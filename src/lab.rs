@@ -97,7 +97,11 @@ impl LabState {
             }
             Event::Report { report } => {
                 // Reports arrive in step order; a repeat of the last step replaces it.
-                while self.reports.last().is_some_and(|last| last.step >= report.step) {
+                while self
+                    .reports
+                    .last()
+                    .is_some_and(|last| last.step >= report.step)
+                {
                     self.reports.pop();
                 }
                 self.reports.push(*report);
@@ -220,7 +224,11 @@ pub fn fmt_duration(secs: f64) -> String {
     } else if secs < 3600.0 {
         format!("{}m {:02}s", (secs / 60.0) as u32, (secs % 60.0) as u32)
     } else {
-        format!("{}h {:02}m", (secs / 3600.0) as u32, ((secs % 3600.0) / 60.0) as u32)
+        format!(
+            "{}h {:02}m",
+            (secs / 3600.0) as u32,
+            ((secs % 3600.0) / 60.0) as u32
+        )
     }
 }
 
@@ -258,7 +266,10 @@ mod tests {
         });
         assert_eq!(lab.phase, Phase::Running);
         assert_eq!(lab.eta_secs(), Some(3.0));
-        assert_eq!(lab.progress_text(), "step 40 / 100 · 20.0 steps/s · ETA 3.0 s");
+        assert_eq!(
+            lab.progress_text(),
+            "step 40 / 100 · 20.0 steps/s · ETA 3.0 s"
+        );
         lab.apply(&Event::Report {
             report: report(50, 0.5),
         });

@@ -15,7 +15,9 @@ use neurolab_core::protocol::{Command, Event};
 use neurolab_core::report::{curves_csv, StepReport};
 
 /// Controls an embedded page keeps: the charts and the run buttons.
-const EMBED_HIDES: [&str; 6] = ["config", "backend", "share", "export", "progress", "metrics"];
+const EMBED_HIDES: [&str; 6] = [
+    "config", "backend", "share", "export", "progress", "metrics",
+];
 
 /// The link a page opens with: the fragment's, or the defaults and the reason when it is bad.
 pub fn initial_link(fragment: &str) -> (LabLink, Option<String>) {
@@ -28,8 +30,9 @@ pub fn initial_link(fragment: &str) -> (LabLink, Option<String>) {
 
 /// Whether a control is visible under these view options.
 pub fn shown(link: &LabLink, control: &str) -> bool {
-    !link.view.hide.iter().any(|h| h == control)
-        && !(link.view.embed && EMBED_HIDES.contains(&control))
+    let hidden = link.view.hide.iter().any(|h| h == control);
+    let embedded_away = link.view.embed && EMBED_HIDES.contains(&control);
+    !(hidden || embedded_away)
 }
 
 /// The same experiment as a full page (for the embed's "open in neurolab").
@@ -221,7 +224,7 @@ fn Header(ctx: Ctx) -> impl IntoView {
             <label class="lab-picker">
                 <span class="sr">"lab"</span>
                 <select data-testid="lab-picker" title="lab">
-                    <option value="grok" selected>"Grokking"</option>
+                    <option value="grok">"Grokking"</option>
                 </select>
             </label>
             <div class="backend" hidden=move || !ctx.shown("backend")()>
@@ -536,7 +539,8 @@ fn Metrics(ctx: Ctx) -> impl IntoView {
 
 #[component]
 fn Charts(ctx: Ctx) -> impl IntoView {
-    let canvases: [NodeRef<leptos::html::Canvas>; 3] = [NodeRef::new(), NodeRef::new(), NodeRef::new()];
+    let canvases: [NodeRef<leptos::html::Canvas>; 3] =
+        [NodeRef::new(), NodeRef::new(), NodeRef::new()];
 
     // Redraw at most once per animation frame, whatever the rate of reports.
     let frame_pending = StoredValue::new(false);
@@ -653,7 +657,12 @@ fn Export(ctx: Ctx) -> impl IntoView {
             let c = ctx.link.with_untracked(|l| l.config.clone());
             (
                 curves_csv(&lab.reports),
-                format!("neurolab-grok-{}-p{}-{}-curves.csv", c.model.name(), c.p, c.op.name()),
+                format!(
+                    "neurolab-grok-{}-p{}-{}-curves.csv",
+                    c.model.name(),
+                    c.p,
+                    c.op.name()
+                ),
             )
         });
         let result = browser::download(&name, "text/csv", csv.as_bytes());
@@ -737,7 +746,10 @@ mod tests {
         let bad = LabLink::default().encode().replace("p=97", "p=300");
         let (link, error) = initial_link(&bad);
         assert_eq!(link, LabLink::default());
-        assert_eq!(error.unwrap(), "p must be a prime between 5 and 257, got 300");
+        assert_eq!(
+            error.unwrap(),
+            "p must be a prime between 5 and 257, got 300"
+        );
         let (_, error) = initial_link("v=9");
         assert!(error.unwrap().contains("newer neurolab"));
     }

@@ -44,5 +44,8 @@ async fn cpu_weights_export_as_safetensors() {
     // safetensors: 8-byte little-endian header length, then a JSON header.
     let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
     let header = std::str::from_utf8(&bytes[8..8 + header_len]).unwrap();
-    assert!(header.contains("w_in") && header.contains("w_out"), "{header}");
+    assert!(
+        header.contains("w_in") && header.contains("w_out"),
+        "{header}"
+    );
 }
