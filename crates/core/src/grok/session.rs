@@ -1,0 +1,258 @@
+//! A grokking training session: owns the model, optimiser state and data tensors.
+//!
+//! `train_step` queues one full-batch AdamW step and reads nothing back; `report` is the only
+//! readback and is async (sync reads panic in the browser). Same code natively and in wasm.
+
+use super::data::Dataset;
+use super::model::{GrokModel, Mlp, Transformer};
+use super::params::{Grokfast, NamedParams, SquaredNorm};
+use crate::config::{ConfigError, GrokConfig, LossKind, ModelKind};
+use crate::report::StepReport;
+use burn::module::{Module, ParamId};
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use burn::tensor::activation::log_softmax;
+use std::collections::HashMap;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum GrokError {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("reading results from the device failed: {0}")]
+    Readback(String),
+    #[error("writing the weights failed: {0}")]
+    Export(String),
+}
+
+/// Pair columns on the device.
+struct Batch {
+    a: Tensor<1, Int>,
+    b: Tensor<1, Int>,
+    y: Tensor<1, Int>,
+    n: usize,
+}
+
+impl Batch {
+    fn new(data: &Dataset, pairs: &[u32], device: &Device) -> Self {
+        let (a, b, y) = data.columns(pairs);
+        let n = pairs.len();
+        let t = |v: Vec<i32>| Tensor::<1, Int>::from_data(TensorData::new(v, [n]), device);
+        Self {
+            a: t(a),
+            b: t(b),
+            y: t(y),
+            n,
+        }
+    }
+
+    fn inner(&self) -> Self {
+        Self {
+            a: self.a.clone().inner(),
+            b: self.b.clone().inner(),
+            y: self.y.clone().inner(),
+            n: self.n,
+        }
+    }
+}
+
+pub struct GrokSession {
+    config: GrokConfig,
+    /// Always `Some` outside `train_step`.
+    model: Option<GrokModel>,
+    optim: ModuleOptimizer,
+    train: Batch,
+    test: Batch,
+    step: u32,
+    ema: HashMap<ParamId, Tensor<1>>,
+}
+
+impl GrokSession {
+    /// A fresh session at step 0. `device` is a plain backend device; autodiff is added here.
+    pub fn new(config: GrokConfig, device: Device) -> Result<Self, GrokError> {
+        config.validate()?;
+        let device = device.autodiff();
+        let data = Dataset::new(&config);
+        let model = match config.model {
+            ModelKind::Mlp => GrokModel::Mlp(Mlp::new(&config, &device)),
+            ModelKind::Transformer => GrokModel::Transformer(Transformer::new(&config, &device)),
+        };
+        let optim = AdamWConfig::new()
+            .with_beta_1(config.beta1 as f32)
+            .with_beta_2(config.beta2 as f32)
+            .with_epsilon(1e-8)
+            .with_weight_decay(config.weight_decay as f32)
+            .init();
+        Ok(Self {
+            train: Batch::new(&data, &data.train, &device),
+            test: Batch::new(&data, &data.test, &device),
+            config,
+            model: Some(model),
+            optim,
+            step: 0,
+            ema: HashMap::new(),
+        })
+    }
+
+    pub fn config(&self) -> &GrokConfig {
+        &self.config
+    }
+    pub fn step_count(&self) -> u32 {
+        self.step
+    }
+    /// The step budget is spent.
+    pub fn finished(&self) -> bool {
+        self.step >= self.config.steps
+    }
+    pub fn n_train(&self) -> usize {
+        self.train.n
+    }
+    pub fn n_test(&self) -> usize {
+        self.test.n
+    }
+    pub fn n_params(&self) -> usize {
+        self.model().num_params()
+    }
+    pub fn model(&self) -> &GrokModel {
+        self.model.as_ref().expect("the model slot is only empty inside train_step")
+    }
+
+    /// Mean loss of `logits` `[n, p]` against labels `[n]`.
+    fn loss(&self, logits: Tensor<2>, y: Tensor<1, Int>) -> Tensor<1> {
+        let [n, p] = logits.dims();
+        let picked = |t: Tensor<2>| t.gather(1, y.clone().unsqueeze_dim::<2>(1)); // [n, 1]
+        match self.config.loss {
+            LossKind::Ce => picked(log_softmax(logits, 1)).mean().neg(),
+            // Σ_c (l_c − δ_cy)² = Σ_c l_c² − 2·l_y + 1, without materialising the one-hot matrix.
+            LossKind::Mse => {
+                let sq = logits.clone().square().sum();
+                let ly = picked(logits).sum();
+                (sq - ly.mul_scalar(2.0))
+                    .add_scalar(n as f64)
+                    .div_scalar((n * p) as f64)
+            }
+        }
+    }
+
+    /// One full-batch AdamW step (with the Grokfast filter when on). Queues work; reads nothing.
+    pub fn train_step(&mut self) {
+        let lr = self.config.lr;
+        let (a, b, y) = (
+            self.train.a.clone(),
+            self.train.b.clone(),
+            self.train.y.clone(),
+        );
+        let loss = self.loss(self.model().forward(a, b), y);
+        let grads = loss.backward();
+        // Each arm is the same step for a different module type.
+        macro_rules! step {
+            ($m:expr) => {{
+                let mut grads = GradientsParams::from_grads(grads, &$m);
+                if self.config.grokfast {
+                    $m.visit(&mut Grokfast {
+                        grads: &mut grads,
+                        ema: &mut self.ema,
+                        alpha: self.config.grokfast_alpha,
+                        lambda: self.config.grokfast_lambda,
+                    });
+                }
+                self.optim.step(lr, $m, grads)
+            }};
+        }
+        // The optimiser consumes the module; the slot is refilled before anyone can look.
+        let model = self.model.take().expect("the model slot is only empty inside train_step");
+        self.model = Some(match model {
+            GrokModel::Mlp(m) => GrokModel::Mlp(step!(m)),
+            GrokModel::Transformer(t) => GrokModel::Transformer(step!(t)),
+        });
+        self.step += 1;
+    }
+
+    /// Loss, accuracy (train and test) and weight norm, read back in one transfer.
+    pub async fn report(&self) -> Result<StepReport, GrokError> {
+        let model = match self.model() {
+            GrokModel::Mlp(m) => GrokModel::Mlp(m.valid()),
+            GrokModel::Transformer(t) => GrokModel::Transformer(t.valid()),
+        };
+        let metrics = |batch: &Batch| {
+            let batch = batch.inner();
+            let logits = model.forward(batch.a, batch.b);
+            let correct = logits
+                .clone()
+                .argmax(1)
+                .squeeze_dim::<1>(1)
+                .equal(batch.y.clone())
+                .float()
+                .mean();
+            (self.loss(logits, batch.y), correct)
+        };
+        let (train_loss, train_acc) = metrics(&self.train);
+        let (test_loss, test_acc) = metrics(&self.test);
+        let mut norm = SquaredNorm::default();
+        match &model {
+            GrokModel::Mlp(m) => m.visit(&mut norm),
+            GrokModel::Transformer(t) => t.visit(&mut norm),
+        }
+        let norm = norm.total.expect("models have parameters").sqrt();
+        let all = Tensor::cat(
+            vec![train_loss, test_loss, train_acc, test_acc, norm],
+            0,
+        );
+        let values: Vec<f32> = all
+            .into_data_async()
+            .await
+            .map_err(|e| GrokError::Readback(format!("{e:?}")))?
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .map_err(|e| GrokError::Readback(format!("{e:?}")))?;
+        Ok(StepReport {
+            step: self.step,
+            train_loss: values[0],
+            test_loss: values[1],
+            train_acc: values[2],
+            test_acc: values[3],
+            weight_norm: values[4],
+        })
+    }
+
+    /// The weights as a `.safetensors` file: f32 tensors named by field (`w_in`, `w_out` for the
+    /// MLP; `w_e`, `w_pos`, `w_q`, `w_k`, `w_v`, `w_o`, `w_in`, `b_in`, `w_out`, `b_out`, `w_u`
+    /// for the transformer), shapes as documented on the models, plus metadata with the config.
+    pub async fn safetensors(&self) -> Result<Vec<u8>, GrokError> {
+        let mut named = NamedParams::default();
+        match self.model() {
+            GrokModel::Mlp(m) => m.valid().visit(&mut named),
+            GrokModel::Transformer(t) => t.valid().visit(&mut named),
+        }
+        let mut owned: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+        for (name, shape, tensor) in named.tensors {
+            let values: Vec<f32> = tensor
+                .into_data_async()
+                .await
+                .map_err(|e| GrokError::Readback(format!("{e:?}")))?
+                .convert::<f32>()
+                .try_into_vec::<f32>()
+                .map_err(|e| GrokError::Readback(format!("{e:?}")))?;
+            let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            owned.push((name, shape, bytes));
+        }
+        let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = owned
+            .iter()
+            .map(|(name, shape, bytes)| {
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
+                    .map(|v| (name.clone(), v))
+                    .map_err(|e| GrokError::Export(e.to_string()))
+            })
+            .collect::<Result<_, _>>()?;
+        let metadata: HashMap<String, String> = [
+            ("format".to_string(), "neurolab-grok".to_string()),
+            ("step".to_string(), self.step.to_string()),
+            (
+                "config".to_string(),
+                serde_json::to_string(&self.config).map_err(|e| GrokError::Export(e.to_string()))?,
+            ),
+        ]
+        .into();
+        safetensors::serialize(views, Some(metadata)).map_err(|e| GrokError::Export(e.to_string()))
+    }
+}

@@ -1,0 +1,18 @@
+//! neurolab-core: everything an experiment is, with no web dependency.
+//!
+//! Configs (the share link *is* the config), the link codec, the worker protocol, and the
+//! grokking lab's data, models and training session. Nothing here may depend on leptos,
+//! web-sys or wasm-bindgen: the same code runs natively (CLI, tests), in wasm on the CPU and on
+//! WebGPU. Tensors never leave this crate: callers get plain reports.
+
+pub mod config;
+pub mod grok;
+pub mod link;
+pub mod protocol;
+pub mod report;
+pub mod rng;
+
+/// The version of the share-link format this build writes and understands.
+pub const LINK_VERSION: u32 = 1;
+/// The lab's own version, recorded in every link.
+pub const LAB_VERSION: &str = env!("CARGO_PKG_VERSION");

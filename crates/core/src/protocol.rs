@@ -1,0 +1,109 @@
+//! The one message protocol between the page and the compute worker: `Command` in, `Event` out.
+//!
+//! Messages travel as JSON strings (`serde_json`) through `postMessage`. The page holds only
+//! these plain values; tensors stay in the worker.
+
+use crate::config::{BackendChoice, GrokConfig};
+use crate::report::StepReport;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum Command {
+    /// Pick the compute backend (first message; may be sent again to switch, which resets).
+    Init { backend: BackendChoice },
+    /// Build a fresh session for this config (step 0). Training does not start.
+    Configure { config: GrokConfig },
+    /// Train until the step budget or a `Pause`.
+    Run,
+    Pause,
+    /// Train exactly one step and report it.
+    Step,
+    /// Back to step 0 with the same config and seed.
+    Reset,
+    /// Ask for the weights as a `.safetensors` file.
+    ExportWeights,
+}
+
+/// Which backend the worker runs on, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackendInfo {
+    /// "webgpu" or "cpu".
+    pub kind: String,
+    /// The adapter's name (WebGPU) or the CPU backend's name.
+    pub adapter: String,
+    /// Set when WebGPU was wanted but could not start: the reason, for the user.
+    pub fallback_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The worker's wasm has loaded and accepts commands.
+    Loaded,
+    /// The backend is ready (answer to `Init`).
+    Backend { info: BackendInfo },
+    /// A session exists at step 0 (answer to `Configure` and `Reset`).
+    Configured { n_train: u32, n_test: u32, n_params: u32 },
+    /// Metrics at a report step.
+    Report { report: StepReport },
+    /// Progress between reports: the current step and the measured speed.
+    Progress {
+        step: u32,
+        steps_per_s: f64,
+        running: bool,
+    },
+    /// Training stopped (paused, or the budget was reached when `finished`).
+    Stopped { step: u32, finished: bool },
+    /// The weights, base64-encoded safetensors bytes.
+    Weights { file_name: String, base64: String },
+    /// Something failed; the message is for the user.
+    Error { message: String },
+}
+
+impl Command {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("commands are plain data")
+    }
+    pub fn from_json(s: &str) -> Result<Self, String> {
+        serde_json::from_str(s).map_err(|e| format!("bad command message: {e}"))
+    }
+}
+
+impl Event {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("events are plain data")
+    }
+    pub fn from_json(s: &str) -> Result<Self, String> {
+        serde_json::from_str(s).map_err(|e| format!("bad event message: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_as_json() {
+        let cmds = [
+            Command::Init {
+                backend: BackendChoice::Cpu,
+            },
+            Command::Configure {
+                config: GrokConfig::preset_transformer(),
+            },
+            Command::Run,
+            Command::Pause,
+        ];
+        for c in cmds {
+            assert_eq!(Command::from_json(&c.to_json()).unwrap(), c);
+        }
+        let e = Event::Progress {
+            step: 3,
+            steps_per_s: 1.5,
+            running: true,
+        };
+        assert_eq!(Event::from_json(&e.to_json()).unwrap(), e);
+        assert!(Command::from_json("{\"cmd\":\"nope\"}").is_err());
+    }
+}
