@@ -4,6 +4,9 @@
 //! Everything but [`draw`] is plain arithmetic, tested natively.
 
 use neurolab_core::report::StepReport;
+use plotters_backend::{
+    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
+};
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -197,8 +200,7 @@ pub fn draw(
     budget: u32,
     log_x: bool,
 ) -> Result<Geometry, String> {
-    let backend = plotters_canvas::CanvasBackend::with_canvas_object(canvas)
-        .ok_or("this browser gives no 2D canvas context")?;
+    let backend = FastCanvas::new(canvas).ok_or("this browser gives no 2D canvas context")?;
     let root = backend.into_drawing_area();
     let shown = thin(reports, MAX_POINTS);
     let points = kind.points(&shown, log_x);
@@ -225,6 +227,125 @@ pub fn draw(
         x_hi,
         log_x,
     })
+}
+
+/// plotters-canvas, measuring text with the canvas's own `measureText`.
+///
+/// plotters-canvas measures each label by adding a `<span>` to the page and reading its size,
+/// which forces a layout of the whole page per label (~50 ms per chart here, enough to delay a
+/// click noticeably). Everything else is forwarded.
+struct FastCanvas {
+    inner: plotters_canvas::CanvasBackend,
+    context: web_sys::CanvasRenderingContext2d,
+}
+
+impl FastCanvas {
+    fn new(canvas: web_sys::HtmlCanvasElement) -> Option<Self> {
+        use wasm_bindgen::JsCast as _;
+        let context = canvas.get_context("2d").ok()??.dyn_into().ok()?;
+        let inner = plotters_canvas::CanvasBackend::with_canvas_object(canvas)?;
+        Some(Self { inner, context })
+    }
+}
+
+type CanvasError = <plotters_canvas::CanvasBackend as DrawingBackend>::ErrorType;
+
+impl DrawingBackend for FastCanvas {
+    type ErrorType = CanvasError;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.inner.get_size()
+    }
+
+    fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.ensure_prepared()
+    }
+
+    fn present(&mut self) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.present()
+    }
+
+    fn draw_pixel(
+        &mut self,
+        point: BackendCoord,
+        color: BackendColor,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.draw_pixel(point, color)
+    }
+
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.draw_line(from, to, style)
+    }
+
+    fn draw_rect<S: BackendStyle>(
+        &mut self,
+        upper_left: BackendCoord,
+        bottom_right: BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.draw_rect(upper_left, bottom_right, style, fill)
+    }
+
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.draw_path(path, style)
+    }
+
+    fn draw_circle<S: BackendStyle>(
+        &mut self,
+        center: BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.draw_circle(center, radius, style, fill)
+    }
+
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vert: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.fill_polygon(vert, style)
+    }
+
+    fn draw_text<S: BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &S,
+        pos: BackendCoord,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.draw_text(text, style, pos)
+    }
+
+    fn estimate_text_size<S: BackendTextStyle>(
+        &self,
+        text: &str,
+        style: &S,
+    ) -> Result<(u32, u32), DrawingErrorKind<CanvasError>> {
+        // The same font string plotters-canvas draws with.
+        self.context.set_font(&format!(
+            "{} {}px {}",
+            style.style().as_str(),
+            style.size(),
+            style.family().as_str(),
+        ));
+        let width = match self.context.measure_text(text) {
+            Ok(metrics) => metrics.width(),
+            Err(_) => 0.6 * style.size() * text.chars().count() as f64,
+        };
+        // A line of text is about 1.2 font sizes high (what the <span> measured).
+        Ok((width.ceil() as u32, (1.2 * style.size()).ceil() as u32))
+    }
 }
 
 /// Draws axes and series; returns the plot area's x pixel range.
@@ -262,10 +383,10 @@ where
     for ((name, color, _), pts) in kind.series().iter().zip(points) {
         let color = *color;
         chart
-            .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))?
+            .draw_series(LineSeries::new(pts.iter().copied(), Color::stroke_width(&color, 2)))?
             .label(*name)
             .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+                PathElement::new(vec![(x, y), (x + 16, y)], Color::stroke_width(&color, 2))
             });
     }
     if kind.series().len() > 1 {

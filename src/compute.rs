@@ -334,8 +334,30 @@ async fn init_webgpu() -> Result<(Device, String), String> {
         return Err("this browser has no WebGPU (navigator.gpu is missing)".into());
     }
     match Device::wgpu_options().init_with_setup_async().await {
-        Ok((device, setup)) => Ok((device, setup.adapter.get_info().name)),
+        Ok((device, setup)) => {
+            let info = setup.adapter.get_info();
+            web_sys::console::info_1(&format!("neurolab: WebGPU adapter {info:?}").into());
+            // Browsers may hide the adapter's name; then say what kind of device it is.
+            let label = [&info.name, &info.driver, &info.driver_info]
+                .into_iter()
+                .find(|s| !s.trim().is_empty())
+                .cloned()
+                .unwrap_or_else(|| device_kind(info.device_type).to_string());
+            Ok((device, label))
+        }
         Err(e) => Err(format!("WebGPU could not start: {e}")),
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn device_kind(kind: burn::backend::wgpu::wgpu::DeviceType) -> &'static str {
+    use burn::backend::wgpu::wgpu::DeviceType;
+    match kind {
+        DeviceType::Cpu => "software renderer",
+        DeviceType::DiscreteGpu => "discrete GPU",
+        DeviceType::IntegratedGpu => "integrated GPU",
+        DeviceType::VirtualGpu => "virtual GPU",
+        DeviceType::Other => "GPU",
     }
 }
 
@@ -432,14 +454,14 @@ async fn yield_to_event_loop() {
             let _ = resolve.call0(&JsValue::NULL);
             return;
         };
-        let port = channel.port1();
+        let (receiver, sender) = (channel.port1(), channel.port2());
         let on_message = Closure::once_into_js(move || {
             // Keep the channel alive until its message arrives.
             let _channel = channel;
             let _ = resolve.call0(&JsValue::NULL);
         });
-        port.set_onmessage(Some(on_message.unchecked_ref()));
-        let _ = port.post_message(&JsValue::NULL);
+        receiver.set_onmessage(Some(on_message.unchecked_ref()));
+        let _ = sender.post_message(&JsValue::NULL);
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

@@ -446,7 +446,7 @@ fn Controls(ctx: Ctx) -> impl IntoView {
                 disabled=move || phase() != Phase::Running
                 on:click=move |_| ctx.send(Command::Pause)
             >
-                "⏸ Pause"
+                "Pause"
             </button>
             <button
                 data-testid="step"
@@ -461,7 +461,7 @@ fn Controls(ctx: Ctx) -> impl IntoView {
                 disabled=move || phase() == Phase::Starting
                 on:click=move |_| ctx.restart(Command::Reset)
             >
-                "↺ Reset"
+                "Reset"
             </button>
             <span class=move || format!("state {}", phase().name()) data-testid="run-state">
                 {move || phase().name()}

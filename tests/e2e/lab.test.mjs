@@ -153,7 +153,9 @@ describe('with WebGPU enabled', () => {
     const cases = [
       ['#v=1&lab=grok&p=300', 'p must be a prime between 5 and 257, got 300'],
       ['#v=9&p=23', 'newer neurolab'],
-      ['#v=1&p=%zz&&evil=1', 'unknown link parameter'],
+      ['#v=1&p=%zz&&evil=1', "link parameter 'p' has a bad value '%zz'"],
+      ['#v=1&evil=1', "unknown link parameter 'evil'"],
+      ['#%%%', 'the link has no version'],
     ];
     for (const [fragment, message] of cases) {
       const { page, errors } = await openPage(browser.context, server.url + fragment);
