@@ -345,7 +345,20 @@ async fn init_webgpu() -> Result<(Device, String), String> {
                 .unwrap_or_else(|| device_kind(info.device_type).to_string());
             Ok((device, label))
         }
-        Err(e) => Err(format!("WebGPU could not start: {e}")),
+        Err(e) => {
+            web_sys::console::warn_1(&format!("neurolab: WebGPU could not start: {e}").into());
+            use burn::tensor::wgpu::WgpuInitError;
+            Err(match e {
+                WgpuInitError::AdapterUnavailable { .. } => {
+                    "the browser offers no WebGPU adapter (WebGPU is off or unsupported here)"
+                        .to_string()
+                }
+                WgpuInitError::RequestDevice { message } => {
+                    format!("the WebGPU adapter would not create a device: {message}")
+                }
+                other => format!("WebGPU could not start: {other}"),
+            })
+        }
     }
 }
 
