@@ -4,12 +4,12 @@
 //! Everything but [`draw`] is plain arithmetic, tested natively.
 
 use neurolab_core::report::StepReport;
-use plotters_backend::{
-    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
-};
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters_backend::{
+    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
+};
 
 /// Most points drawn per series; longer runs are thinned (the readout still uses every report).
 pub const MAX_POINTS: usize = 2000;
@@ -200,18 +200,49 @@ pub fn draw(
     budget: u32,
     log_x: bool,
 ) -> Result<Geometry, String> {
+    // Draw at the canvas's displayed size in device pixels: crisp, and text at its CSS size.
+    let scale = web_sys::window()
+        .map_or(1.0, |w| w.device_pixel_ratio())
+        .max(1.0);
+    let (css_w, css_h) = (canvas.client_width(), canvas.client_height());
+    if css_w > 0 && css_h > 0 {
+        let (w, h) = (
+            (f64::from(css_w) * scale).round() as u32,
+            (f64::from(css_h) * scale).round() as u32,
+        );
+        if (canvas.width(), canvas.height()) != (w, h) {
+            canvas.set_width(w);
+            canvas.set_height(h);
+        }
+    }
     let backend = FastCanvas::new(canvas).ok_or("this browser gives no 2D canvas context")?;
     let root = backend.into_drawing_area();
     let shown = thin(reports, MAX_POINTS);
     let points = kind.points(&shown, log_x);
     let (x_lo, x_hi) = x_range(budget, reports.last().map_or(0, |r| r.step), log_x);
     let (y_lo, y_hi) = kind.y_range(&points);
+    let style = Style { scale };
     let px = match (log_x, kind.log_y()) {
-        (false, false) => draw_on(&root, kind, &points, x_lo..x_hi, y_lo..y_hi),
-        (false, true) => draw_on(&root, kind, &points, x_lo..x_hi, (y_lo..y_hi).log_scale()),
-        (true, false) => draw_on(&root, kind, &points, (x_lo..x_hi).log_scale(), y_lo..y_hi),
+        (false, false) => draw_on(&root, style, kind, &points, x_lo..x_hi, y_lo..y_hi),
+        (false, true) => draw_on(
+            &root,
+            style,
+            kind,
+            &points,
+            x_lo..x_hi,
+            (y_lo..y_hi).log_scale(),
+        ),
+        (true, false) => draw_on(
+            &root,
+            style,
+            kind,
+            &points,
+            (x_lo..x_hi).log_scale(),
+            y_lo..y_hi,
+        ),
         (true, true) => draw_on(
             &root,
+            style,
             kind,
             &points,
             (x_lo..x_hi).log_scale(),
@@ -348,9 +379,26 @@ impl DrawingBackend for FastCanvas {
     }
 }
 
+/// Sizes in CSS pixels, scaled to device pixels.
+#[derive(Clone, Copy)]
+struct Style {
+    scale: f64,
+}
+
+impl Style {
+    fn px(self, css: f64) -> u32 {
+        (css * self.scale).round() as u32
+    }
+
+    fn font(self, css: f64) -> (&'static str, f64) {
+        ("sans-serif", css * self.scale)
+    }
+}
+
 /// Draws axes and series; returns the plot area's x pixel range.
 fn draw_on<DB, X, Y>(
     root: &DrawingArea<DB, Shift>,
+    style: Style,
     kind: ChartKind,
     points: &[Vec<(f64, f64)>],
     x: X,
@@ -365,28 +413,39 @@ where
 {
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(root)
-        .caption(kind.title(), ("sans-serif", 15))
-        .margin(8)
-        .x_label_area_size(26)
-        .y_label_area_size(52)
+        .caption(kind.title(), style.font(13.0))
+        .margin_top(style.px(6.0))
+        .margin_bottom(style.px(4.0))
+        .margin_left(style.px(6.0))
+        .margin_right(style.px(18.0))
+        .x_label_area_size(style.px(22.0))
+        .y_label_area_size(style.px(44.0))
         .build_cartesian_2d(x, y)?;
     chart
         .configure_mesh()
-        .light_line_style(RGBColor(235, 235, 235))
-        .bold_line_style(RGBColor(215, 215, 215))
+        .light_line_style(RGBColor(240, 240, 240))
+        .bold_line_style(RGBColor(220, 220, 220))
         .x_labels(6)
         .y_labels(5)
         .x_label_formatter(&|v| fmt_axis(*v))
         .y_label_formatter(&|v| fmt_axis(*v))
-        .label_style(("sans-serif", 12))
+        .label_style(style.font(11.0))
         .draw()?;
+    let line = style.px(2.0).max(1);
     for ((name, color, _), pts) in kind.series().iter().zip(points) {
         let color = *color;
+        let legend_len = style.px(16.0) as i32;
         chart
-            .draw_series(LineSeries::new(pts.iter().copied(), Color::stroke_width(&color, 2)))?
+            .draw_series(LineSeries::new(
+                pts.iter().copied(),
+                Color::stroke_width(&color, line),
+            ))?
             .label(*name)
             .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], Color::stroke_width(&color, 2))
+                PathElement::new(
+                    vec![(x, y), (x + legend_len, y)],
+                    Color::stroke_width(&color, line),
+                )
             });
     }
     if kind.series().len() > 1 {
@@ -395,7 +454,7 @@ where
             .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(200, 200, 200))
-            .label_font(("sans-serif", 12))
+            .label_font(style.font(11.0))
             .draw()?;
     }
     Ok(chart.plotting_area().get_pixel_range().0)

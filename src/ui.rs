@@ -544,9 +544,7 @@ fn Charts(ctx: Ctx) -> impl IntoView {
 
     // Redraw at most once per animation frame, whatever the rate of reports.
     let frame_pending = StoredValue::new(false);
-    Effect::new(move |_| {
-        ctx.lab.track();
-        ctx.link.track();
+    let schedule_redraw = move || {
         if frame_pending.get_value() {
             return;
         }
@@ -555,7 +553,15 @@ fn Charts(ctx: Ctx) -> impl IntoView {
             frame_pending.set_value(false);
             redraw(ctx, canvases);
         });
+    };
+    Effect::new(move |_| {
+        ctx.lab.track();
+        ctx.link.track();
+        schedule_redraw();
     });
+    // The canvases follow the page's width.
+    let on_resize = window_event_listener(leptos::ev::resize, move |_| schedule_redraw());
+    on_cleanup(move || on_resize.remove());
 
     let charts = ChartKind::ALL
         .into_iter()

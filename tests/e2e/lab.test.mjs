@@ -55,6 +55,16 @@ describe('with WebGPU enabled', () => {
       document.querySelector('[data-testid="hover"]').textContent));
     await page.screenshot({ path: artifact('lab-finished.png'), fullPage: true });
 
+    // Exports: the curves as CSV and the weights as safetensors.
+    const [csv] = await Promise.all([page.waitForEvent('download'), byTestId(page, 'export-csv').click()]);
+    assert.match(csv.suggestedFilename(), /^neurolab-grok-mlp-p23-add-curves\.csv$/);
+    const [weights] = await Promise.all([page.waitForEvent('download'), byTestId(page, 'export-weights').click()]);
+    assert.match(weights.suggestedFilename(), /^neurolab-grok-mlp-p23-add-step300\.safetensors$/);
+
+    // The log step axis is part of the link.
+    await byTestId(page, 'logx').check();
+    await page.waitForFunction(() => location.hash.includes('logx=1'));
+
     // A bad entry shows the core's message, keeps the text and is not applied.
     const linkBefore = await byTestId(page, 'share-link').inputValue();
     await byTestId(page, 'cfg-p').fill('300');
@@ -106,6 +116,7 @@ describe('with WebGPU enabled', () => {
     for (const [id, value] of [['cfg-p', '23'], ['cfg-hidden', '64'], ['cfg-steps', '100000'], ['cfg-model', 'mlp']]) {
       assert.equal(await byTestId(fresh.page, id).inputValue(), value, id);
     }
+    assert.equal(await byTestId(fresh.page, 'logx').isChecked(), true);
     assert.match(await text(fresh.page, 'backend'), /^cpu/);
     assertNoCrash(fresh.errors);
     await fresh.page.close();
