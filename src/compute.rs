@@ -15,9 +15,10 @@ use neurolab_core::protocol::{BackendInfo, Command, Event};
 pub const CHUNK_MS: f64 = 30.0;
 /// Post `Progress` at most this often.
 pub const PROGRESS_EVERY_MS: f64 = 100.0;
-/// On WebGPU, `train_step` only queues work: read back at least this often so the queue (and the
-/// time a Pause takes) stays short.
-pub const GPU_STEPS_PER_SYNC: u32 = 16;
+/// On WebGPU, `train_step` only queues work, so the time a chunk takes on the page's clock says
+/// nothing about the GPU. The worker waits for the GPU (a readback) after about `CHUNK_MS` of
+/// GPU work, estimated from the previous waits, and after at most this many steps.
+pub const GPU_MAX_STEPS_PER_SYNC: u32 = 64;
 
 /// The worker's state: backend, session, and whether it is training.
 pub struct Engine {
@@ -29,8 +30,11 @@ pub struct Engine {
     config: Option<GrokConfig>,
     session: Option<GrokSession>,
     running: bool,
-    /// Steps since the device last answered a read (WebGPU only).
+    /// Steps since the device last answered a read, and when it did.
     steps_since_sync: u32,
+    last_sync_ms: f64,
+    /// Estimated device time per step (from the waits on WebGPU).
+    ms_per_step: Option<f64>,
     last_progress_ms: f64,
     rate: Rate,
 }
@@ -75,6 +79,8 @@ impl Engine {
             session: None,
             running: false,
             steps_since_sync: 0,
+            last_sync_ms: 0.0,
+            ms_per_step: None,
             last_progress_ms: f64::NEG_INFINITY,
             rate: Rate::default(),
         }
@@ -196,6 +202,8 @@ impl Engine {
         let step = session.step_count();
         self.running = true;
         self.rate.restart((self.clock_ms)(), step);
+        self.steps_since_sync = 0;
+        self.last_sync_ms = (self.clock_ms)();
         self.post_progress();
         Ok(())
     }
@@ -277,12 +285,26 @@ impl Engine {
         self.steps_since_sync += 1;
         if is_report_step(session) {
             self.report().await?;
-        } else if on_gpu && self.steps_since_sync >= GPU_STEPS_PER_SYNC {
+        } else if on_gpu && self.steps_since_sync >= steps_per_sync(self.ms_per_step) {
             // A read is the only way to wait for the GPU in the browser.
             self.session()?.report().await.map_err(|e| e.to_string())?;
-            self.steps_since_sync = 0;
+            self.note_sync();
         }
         Ok(())
+    }
+
+    /// The device has caught up: update the estimate of its time per step.
+    fn note_sync(&mut self) {
+        let now_ms = (self.clock_ms)();
+        if self.steps_since_sync > 0 && self.running {
+            let ms = (now_ms - self.last_sync_ms) / f64::from(self.steps_since_sync);
+            self.ms_per_step = Some(match self.ms_per_step {
+                Some(old) => 0.5 * old + 0.5 * ms,
+                None => ms,
+            });
+        }
+        self.steps_since_sync = 0;
+        self.last_sync_ms = now_ms;
     }
 
     fn on_gpu(&self) -> bool {
@@ -293,7 +315,7 @@ impl Engine {
 
     async fn report(&mut self) -> Result<(), String> {
         let report = self.session()?.report().await.map_err(|e| e.to_string())?;
-        self.steps_since_sync = 0;
+        self.note_sync();
         self.post(Event::Report { report });
         Ok(())
     }
@@ -315,6 +337,18 @@ impl Engine {
             steps_per_s,
             running: self.running,
         });
+    }
+}
+
+/// Steps to queue on the GPU before waiting for it: about `CHUNK_MS` of its work.
+fn steps_per_sync(ms_per_step: Option<f64>) -> u32 {
+    match ms_per_step {
+        // Until measured, wait after every step.
+        None => 1,
+        Some(ms) if ms > 0.0 => {
+            (CHUNK_MS / ms).clamp(1.0, f64::from(GPU_MAX_STEPS_PER_SYNC)) as u32
+        }
+        Some(_) => GPU_MAX_STEPS_PER_SYNC,
     }
 }
 
@@ -600,6 +634,15 @@ mod tests {
         let (name, data) = weights.expect("weights were exported");
         assert_eq!(name, "neurolab-grok-mlp-p7-add-step2.safetensors");
         assert!(!data.is_empty());
+    }
+
+    #[test]
+    fn gpu_waits_after_about_a_chunk_of_work() {
+        assert_eq!(steps_per_sync(None), 1);
+        assert_eq!(steps_per_sync(Some(500.0)), 1);
+        assert_eq!(steps_per_sync(Some(3.0)), 10);
+        assert_eq!(steps_per_sync(Some(0.01)), GPU_MAX_STEPS_PER_SYNC);
+        assert_eq!(steps_per_sync(Some(0.0)), GPU_MAX_STEPS_PER_SYNC);
     }
 
     #[test]
