@@ -12,7 +12,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "neurolab", version, about = "neurolab experiments on the command line")]
+#[command(
+    name = "neurolab",
+    version,
+    about = "neurolab experiments on the command line"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -163,7 +167,10 @@ impl GrokArgs {
         set!(beta1, self.beta1);
         set!(beta2, self.beta2);
         set!(hidden, self.hidden);
-        set!(activation, self.activation.as_deref().and_then(Activation::parse));
+        set!(
+            activation,
+            self.activation.as_deref().and_then(Activation::parse)
+        );
         set!(loss, self.loss.as_deref().and_then(LossKind::parse));
         set!(d_model, self.d_model);
         set!(n_heads, self.heads);
@@ -229,7 +236,8 @@ fn run_grok(args: &GrokArgs) -> Result<(), String> {
         std::fs::write(path, bytes).map_err(|e| format!("cannot write {path}: {e}"))?;
     }
     if let Some(path) = &args.csv {
-        std::fs::write(path, curves_csv(&reports)).map_err(|e| format!("cannot write {path}: {e}"))?;
+        std::fs::write(path, curves_csv(&reports))
+            .map_err(|e| format!("cannot write {path}: {e}"))?;
     }
     let grok_step = first_step_reaching(&reports, 0.99);
     if args.json {
@@ -274,7 +282,8 @@ fn bench_grok(steps: u32, backends: &[Backend]) -> Result<(), String> {
             ("mlp-p97", GrokConfig::preset_mlp()),
             ("transformer-p113", GrokConfig::preset_transformer()),
         ] {
-            let mut session = GrokSession::new(config, device.clone()).map_err(|e| e.to_string())?;
+            let mut session =
+                GrokSession::new(config, device.clone()).map_err(|e| e.to_string())?;
             // Warm-up: first steps allocate and (on wgpu) compile kernels.
             for _ in 0..3 {
                 session.train_step();
@@ -287,7 +296,10 @@ fn bench_grok(steps: u32, backends: &[Backend]) -> Result<(), String> {
             // A readback makes sure queued device work is done before the clock stops.
             block_on(session.report())?;
             let wall = start.elapsed().as_secs_f64();
-            println!("{label},{name},{steps},{wall:.3},{:.2}", steps as f64 / wall);
+            println!(
+                "{label},{name},{steps},{wall:.3},{:.2}",
+                steps as f64 / wall
+            );
         }
     }
     Ok(())

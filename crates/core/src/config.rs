@@ -149,9 +149,13 @@ impl BackendChoice {
         }
     }
     pub fn parse(s: &str) -> Option<BackendChoice> {
-        [BackendChoice::Auto, BackendChoice::Webgpu, BackendChoice::Cpu]
-            .into_iter()
-            .find(|m| m.name() == s)
+        [
+            BackendChoice::Auto,
+            BackendChoice::Webgpu,
+            BackendChoice::Cpu,
+        ]
+        .into_iter()
+        .find(|m| m.name() == s)
     }
 }
 
@@ -292,7 +296,12 @@ impl GrokConfig {
         range_f("beta1", self.beta1, 0.0, 0.9999)?;
         range_f("beta2", self.beta2, 0.0, 0.9999)?;
         range_f("grokfast alpha", self.grokfast_alpha, 0.0, 0.9999)?;
-        range_f("grokfast lambda", self.grokfast_lambda, 0.0, GROKFAST_LAMBDA_MAX)?;
+        range_f(
+            "grokfast lambda",
+            self.grokfast_lambda,
+            0.0,
+            GROKFAST_LAMBDA_MAX,
+        )?;
         range_open_f("init scale", self.init_scale, 0.0, INIT_SCALE_MAX)?;
         range_u("steps", self.steps, 1, STEPS_MAX)?;
         range_u("report every", self.report_every, 1, REPORT_EVERY_MAX)?;
@@ -317,7 +326,12 @@ fn range_f(name: &'static str, v: f64, lo: f64, hi: f64) -> Result<(), ConfigErr
     if v.is_finite() && v >= lo && v <= hi {
         Ok(())
     } else {
-        Err(ConfigError::OutOfRange { name, lo, hi, got: v })
+        Err(ConfigError::OutOfRange {
+            name,
+            lo,
+            hi,
+            got: v,
+        })
     }
 }
 

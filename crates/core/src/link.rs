@@ -5,9 +5,7 @@
 //! malformed key, a future version, or a value out of range is an error whose message says what
 //! is wrong. Decoding never panics on any input (a property test checks it).
 
-use crate::config::{
-    Activation, BackendChoice, ConfigError, GrokConfig, LossKind, ModelKind, Op,
-};
+use crate::config::{Activation, BackendChoice, ConfigError, GrokConfig, LossKind, ModelKind, Op};
 use crate::{LAB_VERSION, LINK_VERSION};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;

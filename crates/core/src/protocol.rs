@@ -11,9 +11,13 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Command {
     /// Pick the compute backend (first message; may be sent again to switch, which resets).
-    Init { backend: BackendChoice },
+    Init {
+        backend: BackendChoice,
+    },
     /// Build a fresh session for this config (step 0). Training does not start.
-    Configure { config: GrokConfig },
+    Configure {
+        config: GrokConfig,
+    },
     /// Train until the step budget or a `Pause`.
     Run,
     Pause,
@@ -44,7 +48,11 @@ pub enum Event {
     /// The backend is ready (answer to `Init`).
     Backend { info: BackendInfo },
     /// A session exists at step 0 (answer to `Configure` and `Reset`).
-    Configured { n_train: u32, n_test: u32, n_params: u32 },
+    Configured {
+        n_train: u32,
+        n_test: u32,
+        n_params: u32,
+    },
     /// Metrics at a report step.
     Report { report: StepReport },
     /// Progress between reports: the current step and the measured speed.

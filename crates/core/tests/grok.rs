@@ -44,7 +44,9 @@ fn steps_lower_the_loss_for_every_model_and_loss() {
                 r[0].train_loss,
                 r[10].train_loss
             );
-            assert!(r.iter().all(|r| r.train_loss.is_finite() && r.weight_norm > 0.0));
+            assert!(r
+                .iter()
+                .all(|r| r.train_loss.is_finite() && r.weight_norm > 0.0));
             assert_eq!(r[10].step, 10);
         }
     }
@@ -66,7 +68,11 @@ fn initial_loss_and_accuracy_are_chance_level() {
     let c = small(ModelKind::Transformer);
     let r = run(&c, 0)[0];
     // CE of a near-uniform guess over p classes is about ln p.
-    assert!((r.train_loss - (11f32).ln()).abs() < 0.5, "{}", r.train_loss);
+    assert!(
+        (r.train_loss - (11f32).ln()).abs() < 0.5,
+        "{}",
+        r.train_loss
+    );
     assert!(r.test_acc < 0.4);
 }
 
@@ -90,7 +96,10 @@ fn bad_config_is_refused_with_its_message() {
     let mut c = small(ModelKind::Mlp);
     c.p = 12;
     let err = GrokSession::new(c, backend_cpu()).err().unwrap();
-    assert_eq!(err.to_string(), "p must be a prime between 5 and 257, got 12");
+    assert_eq!(
+        err.to_string(),
+        "p must be a prime between 5 and 257, got 12"
+    );
 }
 
 /// Decoupled weight decay: θ₁ = θ₀·(1 − lr·wd) − lr·m̂/(√v̂ + ε), and on the first step m̂ = g,
@@ -121,7 +130,11 @@ fn adamw_decay_matches_the_formula() {
     for i in 0..3 {
         let (t, gi) = (theta0[i] as f64, g[i] as f64);
         let want = t * (1.0 - lr * wd) - lr * gi / (gi.abs() + 1e-8);
-        assert!((got[i] as f64 - want).abs() < 1e-5, "{i}: {} vs {want}", got[i]);
+        assert!(
+            (got[i] as f64 - want).abs() < 1e-5,
+            "{i}: {} vs {want}",
+            got[i]
+        );
     }
 }
 
@@ -174,5 +187,8 @@ fn mlp_preset_groks_within_its_budget() {
             }
         }
     }
-    panic!("no grokking within {} steps: best test accuracy {best}", config.steps);
+    panic!(
+        "no grokking within {} steps: best test accuracy {best}",
+        config.steps
+    );
 }

@@ -67,7 +67,11 @@ mod tests {
         assert_eq!(train.len() + test.len(), 169);
         assert_eq!(train.len(), (0.3f64 * 169.0).round() as usize);
         c.seed = 1;
-        assert_ne!(Dataset::new(&c).train, d1.train, "another seed, another split");
+        assert_ne!(
+            Dataset::new(&c).train,
+            d1.train,
+            "another seed, another split"
+        );
     }
 
     #[test]

@@ -12,14 +12,24 @@ use burn::tensor::activation::{relu, softmax};
 /// RNG stream for initial weights.
 const INIT_STREAM: u64 = 2;
 
-fn init_normal(rng: &mut SeededRng, shape: [usize; 2], std: f64, device: &Device) -> Param<Tensor<2>> {
+fn init_normal(
+    rng: &mut SeededRng,
+    shape: [usize; 2],
+    std: f64,
+    device: &Device,
+) -> Param<Tensor<2>> {
     let data: Vec<f32> = (0..shape[0] * shape[1])
         .map(|_| (rng.normal() * std) as f32)
         .collect();
     Param::from_tensor(Tensor::from_data(TensorData::new(data, shape), device))
 }
 
-fn init_uniform(rng: &mut SeededRng, shape: [usize; 2], bound: f64, device: &Device) -> Param<Tensor<2>> {
+fn init_uniform(
+    rng: &mut SeededRng,
+    shape: [usize; 2],
+    bound: f64,
+    device: &Device,
+) -> Param<Tensor<2>> {
     let data: Vec<f32> = (0..shape[0] * shape[1])
         .map(|_| rng.uniform_range(-bound, bound) as f32)
         .collect();
@@ -124,7 +134,12 @@ impl Transformer {
             b_in: zeros(m, device),
             w_out: init_normal(&mut rng, [m, d], s, device),
             b_out: zeros(d, device),
-            w_u: init_normal(&mut rng, [d, p], config.init_scale / ((p + 1) as f64).sqrt(), device),
+            w_u: init_normal(
+                &mut rng,
+                [d, p],
+                config.init_scale / ((p + 1) as f64).sqrt(),
+                device,
+            ),
             p,
             n_heads: config.n_heads as usize,
         }
@@ -142,7 +157,10 @@ impl Transformer {
 
         // The `=` token's residual is the same for every pair: one row.
         let resid_eq = w_e.clone().narrow(0, self.p, 1) + w_pos.clone().narrow(0, 2, 1); // [1, d]
-        let q = resid_eq.clone().matmul(self.w_q.val()).reshape([1, heads, dh]);
+        let q = resid_eq
+            .clone()
+            .matmul(self.w_q.val())
+            .reshape([1, heads, dh]);
         let k_eq = resid_eq.clone().matmul(w_k.clone()).reshape([1, heads, dh]);
         let v_eq = resid_eq.clone().matmul(w_v.clone()).reshape([1, heads, dh]);
         // Project the vocabulary once, then look up a and b.
@@ -150,9 +168,11 @@ impl Transformer {
         let ev = w_e.matmul(w_v.clone());
         let pk = w_pos.clone().matmul(w_k); // [3, d]
         let pv = w_pos.matmul(w_v);
-        let k_a = (ek.clone().select(0, a.clone()) + pk.clone().narrow(0, 0, 1)).reshape([batch, heads, dh]);
+        let k_a = (ek.clone().select(0, a.clone()) + pk.clone().narrow(0, 0, 1))
+            .reshape([batch, heads, dh]);
         let k_b = (ek.select(0, b.clone()) + pk.narrow(0, 1, 1)).reshape([batch, heads, dh]);
-        let v_a = (ev.clone().select(0, a) + pv.clone().narrow(0, 0, 1)).reshape([batch, heads, dh]);
+        let v_a =
+            (ev.clone().select(0, a) + pv.clone().narrow(0, 0, 1)).reshape([batch, heads, dh]);
         let v_b = (ev.select(0, b) + pv.narrow(0, 1, 1)).reshape([batch, heads, dh]);
 
         let scale = 1.0 / (dh as f64).sqrt();

@@ -114,7 +114,9 @@ impl GrokSession {
         self.model().num_params()
     }
     pub fn model(&self) -> &GrokModel {
-        self.model.as_ref().expect("the model slot is only empty inside train_step")
+        self.model
+            .as_ref()
+            .expect("the model slot is only empty inside train_step")
     }
 
     /// Mean loss of `logits` `[n, p]` against labels `[n]`.
@@ -160,7 +162,10 @@ impl GrokSession {
             }};
         }
         // The optimiser consumes the module; the slot is refilled before anyone can look.
-        let model = self.model.take().expect("the model slot is only empty inside train_step");
+        let model = self
+            .model
+            .take()
+            .expect("the model slot is only empty inside train_step");
         self.model = Some(match model {
             GrokModel::Mlp(m) => GrokModel::Mlp(step!(m)),
             GrokModel::Transformer(t) => GrokModel::Transformer(step!(t)),
@@ -194,10 +199,7 @@ impl GrokSession {
             GrokModel::Transformer(t) => t.visit(&mut norm),
         }
         let norm = norm.total.expect("models have parameters").sqrt();
-        let all = Tensor::cat(
-            vec![train_loss, test_loss, train_acc, test_acc, norm],
-            0,
-        );
+        let all = Tensor::cat(vec![train_loss, test_loss, train_acc, test_acc, norm], 0);
         let values: Vec<f32> = all
             .into_data_async()
             .await
@@ -249,7 +251,8 @@ impl GrokSession {
             ("step".to_string(), self.step.to_string()),
             (
                 "config".to_string(),
-                serde_json::to_string(&self.config).map_err(|e| GrokError::Export(e.to_string()))?,
+                serde_json::to_string(&self.config)
+                    .map_err(|e| GrokError::Export(e.to_string()))?,
             ),
         ]
         .into();
