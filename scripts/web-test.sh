@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Build the web app and run its browser tests, exactly as CI does:
-#   1. trunk build --release            → dist/ (both wasm files, wasm-opt -Oz)
+#   1. trunk build --release --cargo-profile wasm-release  → dist/ (both wasm files, wasm-opt -Oz)
 #   2. wasm-bindgen tests in headless Chromium: tests/web.rs (CPU) and tests/web_gpu.rs (WebGPU)
 #   3. Playwright end-to-end journeys: tests/e2e/*.test.mjs (screenshots in artifacts/)
 # Exits non-zero when any step fails. Installs what is missing first (scripts/web-setup.sh).
-# SKIP_BUILD=1 reuses an existing dist/.
+# The wasm tests use the same cargo profile as dist/, so burn is compiled for wasm only once
+# (cold: ~15 min on 2 cores; each test binary's LTO link then takes ~2 min).
+# WASM_PROFILE=release: faster links, bigger wasm. SKIP_BUILD=1 reuses an existing dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/web-setup.sh --browser
@@ -13,16 +15,17 @@ cargo fetch --quiet   # trunk and the tests run cargo --offline
 
 step() { printf '\n== %s\n' "$*"; }
 start=$SECONDS
+profile="${WASM_PROFILE:-wasm-release}"
 
 if [ -z "${SKIP_BUILD:-}" ]; then
-  step "trunk build --release"
-  trunk build --release
+  step "trunk build --release --cargo-profile $profile"
+  trunk build --release --cargo-profile "$profile"
 fi
 scripts/wasm-size.sh dist
 
 step "wasm-bindgen tests in headless Chromium (CPU and WebGPU)"
 CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}" WASM_BINDGEN_TEST_TIMEOUT=180 \
-  cargo test --offline --target wasm32-unknown-unknown --release --test web --test web_gpu
+  cargo test --offline --target wasm32-unknown-unknown --profile "$profile" --test web --test web_gpu
 
 step "end-to-end tests (Playwright, system Chromium)"
 mkdir -p artifacts
