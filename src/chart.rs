@@ -192,6 +192,15 @@ pub fn fmt_axis(v: f64) -> String {
     }
 }
 
+/// Labels of a linear axis spanning `span`: enough decimals to tell neighbouring ticks apart.
+pub fn fmt_tick(v: f64, span: f64) -> String {
+    if !(span.is_finite() && span > 0.0) || v.abs() >= 1e5 {
+        return fmt_axis(v);
+    }
+    let decimals = (-(span / 5.0).log10()).ceil().clamp(0.0, 6.0) as usize;
+    format!("{v:.decimals$}")
+}
+
 /// Draw one chart on a canvas; returns the plot area's geometry for hovering.
 pub fn draw(
     canvas: web_sys::HtmlCanvasElement,
@@ -221,7 +230,10 @@ pub fn draw(
     let points = kind.points(&shown, log_x);
     let (x_lo, x_hi) = x_range(budget, reports.last().map_or(0, |r| r.step), log_x);
     let (y_lo, y_hi) = kind.y_range(&points);
-    let style = Style { scale };
+    let style = Style {
+        scale,
+        y_span: (!kind.log_y()).then_some(y_hi - y_lo),
+    };
     let px = match (log_x, kind.log_y()) {
         (false, false) => draw_on(&root, style, kind, &points, x_lo..x_hi, y_lo..y_hi),
         (false, true) => draw_on(
@@ -383,6 +395,8 @@ impl DrawingBackend for FastCanvas {
 #[derive(Clone, Copy)]
 struct Style {
     scale: f64,
+    /// The y axis's span when it is linear (for its labels' decimals).
+    y_span: Option<f64>,
 }
 
 impl Style {
@@ -428,7 +442,10 @@ where
         .x_labels(6)
         .y_labels(5)
         .x_label_formatter(&|v| fmt_axis(*v))
-        .y_label_formatter(&|v| fmt_axis(*v))
+        .y_label_formatter(&|v| match style.y_span {
+            Some(span) => fmt_tick(*v, span),
+            None => fmt_axis(*v),
+        })
         .label_style(style.font(11.0))
         .draw()?;
     let line = style.px(2.0).max(1);
@@ -549,5 +566,9 @@ mod tests {
         assert_eq!(fmt_axis(0.5), "0.50");
         assert_eq!(fmt_axis(100.0), "100");
         assert_eq!(fmt_axis(0.001), "1e-3");
+        assert_eq!(fmt_tick(5.4, 0.2), "5.40");
+        assert_eq!(fmt_tick(0.5, 1.02), "0.5");
+        assert_eq!(fmt_tick(20.0, 30.0), "20");
+        assert_eq!(fmt_tick(3.0, 0.0), "3");
     }
 }
