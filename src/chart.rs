@@ -88,8 +88,10 @@ impl ChartKind {
         });
         match self {
             ChartKind::Accuracy => (0.0, 1.02),
+            // Whole decades: labelled, and steady while the curves move.
             ChartKind::Loss if lo.is_finite() => {
-                let (lo, hi) = (lo * 0.8, hi * 1.25);
+                let lo = 10f64.powf(lo.log10().floor());
+                let hi = 10f64.powf(hi.log10().ceil());
                 (lo, hi.max(lo * 10.0))
             }
             ChartKind::Loss => (1e-3, 10.0),
@@ -550,6 +552,12 @@ mod tests {
         assert_eq!(pts[0].len(), 3);
         let (lo, hi) = ChartKind::Loss.y_range(&pts);
         assert!(lo > 0.0 && hi > lo);
+        assert_eq!(
+            ChartKind::Loss.y_range(&[vec![(0.0, 1.6), (1.0, 2.0)]]),
+            (1.0, 10.0)
+        );
+        let (lo, hi) = ChartKind::Loss.y_range(&[vec![(0.0, 0.048), (1.0, 3.4)]]);
+        assert!((lo - 0.01).abs() < 1e-12 && (hi - 10.0).abs() < 1e-9);
         assert_eq!(ChartKind::Loss.y_range(&[]), (1e-3, 10.0));
     }
 
