@@ -200,13 +200,7 @@ impl GrokSession {
         }
         let norm = norm.total.expect("models have parameters").sqrt();
         let all = Tensor::cat(vec![train_loss, test_loss, train_acc, test_acc, norm], 0);
-        let values: Vec<f32> = all
-            .into_data_async()
-            .await
-            .map_err(|e| GrokError::Readback(format!("{e:?}")))?
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .map_err(|e| GrokError::Readback(format!("{e:?}")))?;
+        let values = read_f32(all).await?;
         Ok(StepReport {
             step: self.step,
             train_loss: values[0],
@@ -228,13 +222,7 @@ impl GrokSession {
         }
         let mut owned: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
         for (name, shape, tensor) in named.tensors {
-            let values: Vec<f32> = tensor
-                .into_data_async()
-                .await
-                .map_err(|e| GrokError::Readback(format!("{e:?}")))?
-                .convert::<f32>()
-                .try_into_vec::<f32>()
-                .map_err(|e| GrokError::Readback(format!("{e:?}")))?;
+            let values = read_f32(tensor).await?;
             let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
             owned.push((name, shape, bytes));
         }
@@ -258,4 +246,15 @@ impl GrokSession {
         .into();
         safetensors::serialize(views, Some(metadata)).map_err(|e| GrokError::Export(e.to_string()))
     }
+}
+
+/// The one way this session reads a device tensor: asynchronously (sync reads panic in wasm).
+async fn read_f32(tensor: Tensor<1>) -> Result<Vec<f32>, GrokError> {
+    tensor
+        .into_data_async()
+        .await
+        .map_err(|e| GrokError::Readback(format!("{e:?}")))?
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| GrokError::Readback(format!("{e:?}")))
 }
