@@ -11,6 +11,9 @@ use serde_json::json;
 use std::process::ExitCode;
 use std::time::Instant;
 
+mod sae;
+mod spike;
+
 #[derive(Parser)]
 #[command(
     name = "neurolab",
@@ -26,6 +29,10 @@ struct Cli {
 enum Cmd {
     /// Train a grokking model on a ∘ b mod p.
     Grok(GrokArgs),
+    /// Simulate a spiking network (Izhikevich / LIF), optionally with a readout task.
+    Spike(spike::SpikeArgs),
+    /// Train a sparse autoencoder (or semi-NMF) on a model's activations.
+    Sae(sae::SaeArgs),
     /// Print speed figures.
     Bench {
         #[command(subcommand)]
@@ -44,6 +51,10 @@ enum BenchWhat {
         #[arg(long, value_enum)]
         backend: Vec<Backend>,
     },
+    /// Real-time factor of the spiking engines.
+    Spike(spike::BenchSpikeArgs),
+    /// Training samples/s of sparse autoencoders.
+    Sae(sae::BenchSaeArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq)]
@@ -312,6 +323,14 @@ fn main() -> ExitCode {
         Cmd::Bench {
             what: BenchWhat::Grok { steps, backend },
         } => bench_grok(*steps, backend),
+        Cmd::Spike(args) => spike::run(args),
+        Cmd::Sae(args) => sae::run(args),
+        Cmd::Bench {
+            what: BenchWhat::Spike(args),
+        } => spike::bench(args),
+        Cmd::Bench {
+            what: BenchWhat::Sae(args),
+        } => sae::bench(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

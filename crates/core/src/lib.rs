@@ -11,6 +11,10 @@ pub mod link;
 pub mod protocol;
 pub mod report;
 pub mod rng;
+pub mod sae;
+
+/// The spiking reservoir lab (its own crate: it needs no burn).
+pub use neurolab_spike as spike;
 
 /// The version of the share-link format this build writes and understands.
 pub const LINK_VERSION: u32 = 1;

@@ -1,0 +1,1 @@
+//! Sparse autoencoders and semi-NMF on model activations (being written).

@@ -1,0 +1,13 @@
+//! neurolab-spike: the spiking reservoir lab's pure core.
+//!
+//! Izhikevich (2003) and LIF networks on a deterministic, seeded CPU engine; the same network on a
+//! WGSL compute engine behind the `gpu` feature; STDP with homeostasis; readouts (three-factor
+//! Hebbian, ridge, FORCE); tasks; avalanche analysis. No burn, leptos, web-sys or wasm-bindgen:
+//! it runs natively, in wasm on the CPU, and (with `gpu`) on WebGPU. `neurolab-core` re-exports it
+//! as `neurolab_core::spike`.
+
+pub mod avalanche;
+pub mod network;
+pub mod noise;
+pub mod readout;
+pub mod task;
