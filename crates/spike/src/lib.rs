@@ -8,6 +8,8 @@
 
 pub mod avalanche;
 pub mod network;
+pub mod neuron;
 pub mod noise;
 pub mod readout;
+pub mod sim;
 pub mod task;
