@@ -10,6 +10,7 @@ pub mod avalanche;
 pub mod network;
 pub mod neuron;
 pub mod noise;
+pub mod plasticity;
 pub mod readout;
 pub mod sim;
 pub mod task;

@@ -194,3 +194,120 @@ fn lif_fires_at_the_analytic_rate() {
     sim.i_ext[0] = 19.0;
     assert_eq!(run_counts(&net, &mut sim, 5000)[0], 0);
 }
+
+mod homeostasis {
+    use super::*;
+    use neurolab_spike::plasticity::{
+        HomeostasisKind, HomeostasisParams, Plasticity, PlasticityParams,
+    };
+
+    fn params(kind: HomeostasisKind) -> PlasticityParams {
+        PlasticityParams {
+            homeostasis: HomeostasisParams {
+                kind,
+                target_rate_hz: 10.0,
+                tau_rate_ms: 500.0,
+                scaling_per_s: 2.0,
+                scaling_period_ms: 50.0,
+                intrinsic_per_s: 0.5,
+                max_bias: 30.0,
+            },
+            ..PlasticityParams::default()
+        }
+    }
+
+    /// Mean rate (Hz) of `from..to` over `ms` steps, with plasticity running.
+    fn run(
+        net: &mut Network,
+        sim: &mut Sim,
+        p: &mut Plasticity,
+        base: &[f32],
+        ms: u32,
+        range: std::ops::Range<usize>,
+    ) -> f32 {
+        let mut count = 0u32;
+        for _ in 0..ms {
+            for i in 0..net.n {
+                sim.i_ext[i] = base[i] + p.bias[i];
+            }
+            sim.step(net);
+            count += sim
+                .fired()
+                .iter()
+                .filter(|&&i| range.contains(&(i as usize)))
+                .count() as u32;
+            let fired = sim.fired().to_vec();
+            p.after_step(net, &fired);
+        }
+        count as f32 * 1000.0 / ms as f32 / range.len() as f32
+    }
+
+    #[test]
+    fn intrinsic_plasticity_pulls_high_and_low_rates_to_target() {
+        // 0..50 driven hard (≈ 28 Hz), 50..100 noise only (≈ 3 Hz); target 10 Hz.
+        let mut net = Network::sparse(&SparseSpec {
+            model: NeuronModel::Izhikevich,
+            noise_exc: 2.0,
+            noise_inh: 2.0,
+            dt_ms: 1.0,
+            ..lif_spec(100)
+        });
+        let base: Vec<f32> = (0..100).map(|i| if i < 50 { 14.0 } else { 0.0 }).collect();
+        let mut sim = Sim::new(&net);
+        let mut p = Plasticity::new(&net, params(HomeostasisKind::Off));
+        let high0 = run(&mut net, &mut sim, &mut p, &base, 1000, 0..50);
+        let low0 = run(&mut net, &mut sim, &mut p, &base, 1000, 50..100);
+        assert!(high0 > 20.0 && low0 < 5.0, "setup: {high0} {low0}");
+        p.set_params(params(HomeostasisKind::Intrinsic));
+        run(&mut net, &mut sim, &mut p, &base, 20_000, 0..100);
+        let high1 = run(&mut net, &mut sim, &mut p, &base, 3000, 0..50);
+        let low1 = run(&mut net, &mut sim, &mut p, &base, 3000, 50..100);
+        assert!(
+            (high1 - 10.0).abs() < 0.5 * (high0 - 10.0).abs(),
+            "high {high0} → {high1}"
+        );
+        assert!(
+            (low1 - 10.0).abs() < 0.5 * (low0 - 10.0).abs(),
+            "low {low0} → {low1}"
+        );
+        assert!(
+            (5.0..=15.0).contains(&high1) && (5.0..=15.0).contains(&low1),
+            "{high1} {low1}"
+        );
+    }
+
+    #[test]
+    fn synaptic_scaling_pulls_a_too_high_and_a_too_low_rate_to_target() {
+        // Recurrent excitation drives the rate; scaling the incoming excitatory weights moves it.
+        let spec = SparseSpec {
+            model: NeuronModel::Izhikevich,
+            n: 400,
+            exc_frac: 0.8,
+            p_conn: 0.1,
+            w_exc: 0.0,
+            w_inh: 1.0,
+            type_mix: 0.0,
+            heterogeneity: 0.0,
+            noise_exc: 3.0,
+            noise_inh: 3.0,
+            dt_ms: 1.0,
+            lif: DEFAULT_LIF,
+            seed: 4,
+        };
+        for w_exc in [3.0f32, 0.4] {
+            let mut net = Network::sparse(&SparseSpec { w_exc, ..spec });
+            let base = vec![0.0; net.n];
+            let mut sim = Sim::new(&net);
+            let mut p = Plasticity::new(&net, params(HomeostasisKind::Off));
+            let r0 = run(&mut net, &mut sim, &mut p, &base, 2000, 0..320);
+            p.set_params(params(HomeostasisKind::Scaling));
+            run(&mut net, &mut sim, &mut p, &base, 20_000, 0..320);
+            let r1 = run(&mut net, &mut sim, &mut p, &base, 3000, 0..320);
+            assert!((r0 - 10.0).abs() > 4.0, "setup w_exc {w_exc}: rate {r0}");
+            assert!(
+                (r1 - 10.0).abs() < 0.5 * (r0 - 10.0).abs(),
+                "w_exc {w_exc}: {r0} → {r1} Hz"
+            );
+        }
+    }
+}
