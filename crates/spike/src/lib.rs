@@ -7,6 +7,9 @@
 //! as `neurolab_core::spike`.
 
 pub mod avalanche;
+pub mod config;
+#[cfg(feature = "gpu")]
+pub mod gpu;
 pub mod network;
 pub mod neuron;
 pub mod noise;
