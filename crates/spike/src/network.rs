@@ -138,6 +138,33 @@ pub struct SparseSpec {
     pub seed: u64,
 }
 
+impl SparseSpec {
+    /// The 2003 paper's network as a spec (for `Network::dense`).
+    pub fn izhikevich2003(seed: u64) -> SparseSpec {
+        SparseSpec {
+            model: NeuronModel::Izhikevich,
+            n: 1000,
+            exc_frac: 0.8,
+            p_conn: 1.0,
+            w_exc: 0.5,
+            w_inh: 1.0,
+            type_mix: 1.0,
+            heterogeneity: 0.0,
+            noise_exc: 5.0,
+            noise_inh: 2.0,
+            dt_ms: 1.0,
+            lif: DEFAULT_LIF,
+            seed,
+        }
+    }
+
+    /// Number of excitatory neurons, `round(n · exc_frac)`.
+    pub fn n_exc(&self) -> usize {
+        let n = self.n.max(1);
+        ((n as f64 * self.exc_frac.clamp(0.0, 1.0) as f64).round() as usize).min(n)
+    }
+}
+
 impl Network {
     /// The network of Izhikevich (2003), exactly as the paper's MATLAB code: Ne = 800, Ni = 200,
     /// re = rand(Ne,1), ri = rand(Ni,1); excitatory a = .02, b = .2, c = −65 + 15re², d = 8 − 6re²;
@@ -145,27 +172,19 @@ impl Network {
     /// −rand(N,Ni)] all-to-all including self-connections; thalamic noise 5·N(0,1) (exc) and
     /// 2·N(0,1) (inh) per 1 ms step.
     pub fn izhikevich2003(seed: u64) -> Network {
-        let (ne, ni) = (800usize, 200usize);
-        let n = ne + ni;
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut net = Network::empty(NeuronModel::Izhikevich, n, ne, 1.0, seed);
-        for i in 0..ne {
-            let r: f32 = rng.random();
-            net.a[i] = 0.02;
-            net.b[i] = 0.2;
-            net.c[i] = -65.0 + 15.0 * r * r;
-            net.d[i] = 8.0 - 6.0 * r * r;
-            net.noise_std[i] = 5.0;
-        }
-        for i in ne..n {
-            let r: f32 = rng.random();
-            net.a[i] = 0.02 + 0.08 * r;
-            net.b[i] = 0.25 - 0.05 * r;
-            net.c[i] = -65.0;
-            net.d[i] = 2.0;
-            net.noise_std[i] = 2.0;
-        }
-        // Column j of S (the outgoing weights of j) drawn in post order: CSR row j.
+        Network::dense(&SparseSpec::izhikevich2003(seed))
+    }
+
+    /// An all-to-all network including self-connections (the 2003 paper's form; `p_conn` is
+    /// ignored): neuron parameters drawn first (`draw_neurons`), then S column by column —
+    /// the outgoing weights of neuron j in post order, `w_exc·U(0,1)` or `−w_inh·U(0,1)`.
+    pub fn dense(spec: &SparseSpec) -> Network {
+        let n = spec.n.max(1);
+        let ne = spec.n_exc();
+        let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+        let mut net = Network::empty(spec.model, n, ne, spec.dt_ms, spec.seed);
+        net.lif = spec.lif;
+        net.draw_neurons(spec, &mut rng);
         net.out_ptr = (0..=n).map(|j| (j * n) as u32).collect();
         net.out_post = Vec::with_capacity(n * n);
         net.out_w = Vec::with_capacity(n * n);
@@ -173,41 +192,57 @@ impl Network {
             for i in 0..n {
                 let x: f32 = rng.random();
                 net.out_post.push(i as u32);
-                net.out_w.push(if j < ne { 0.5 * x } else { -x });
+                net.out_w.push(if j < ne {
+                    spec.w_exc * x
+                } else {
+                    -spec.w_inh * x
+                });
             }
         }
         net.build_csc();
         net
     }
 
+    /// Per-neuron parameters: the 2003 paper's r-randomised types (see `SparseSpec::type_mix`),
+    /// then (only if `heterogeneity > 0`, so the paper's draw sequence is kept otherwise) a
+    /// jitter of a and d.
+    fn draw_neurons(&mut self, spec: &SparseSpec, rng: &mut ChaCha8Rng) {
+        let (n, ne) = (self.n, self.n_exc);
+        let mix = spec.type_mix.clamp(0.0, 1.0);
+        for i in 0..n {
+            let r: f32 = mix * rng.random::<f32>();
+            if i < ne {
+                self.a[i] = 0.02;
+                self.b[i] = 0.2;
+                self.c[i] = -65.0 + 15.0 * r * r;
+                self.d[i] = 8.0 - 6.0 * r * r;
+                self.noise_std[i] = spec.noise_exc;
+            } else {
+                self.a[i] = 0.02 + 0.08 * r;
+                self.b[i] = 0.25 - 0.05 * r;
+                self.c[i] = -65.0;
+                self.d[i] = 2.0;
+                self.noise_std[i] = spec.noise_inh;
+            }
+        }
+        let het = spec.heterogeneity.clamp(0.0, 0.99);
+        if het > 0.0 {
+            for i in 0..n {
+                self.a[i] *= 1.0 + het * (2.0 * rng.random::<f32>() - 1.0);
+                self.d[i] *= 1.0 + het * (2.0 * rng.random::<f32>() - 1.0);
+            }
+        }
+    }
+
     /// A sparse random network (Izhikevich or LIF) in O(synapses): each presynaptic neuron's
     /// targets are drawn by geometric skipping, so they come out ascending (CSR directly).
     pub fn sparse(spec: &SparseSpec) -> Network {
         let n = spec.n.max(1);
-        let ne = ((n as f64 * spec.exc_frac.clamp(0.0, 1.0) as f64).round() as usize).min(n);
+        let ne = spec.n_exc();
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
         let mut net = Network::empty(spec.model, n, ne, spec.dt_ms, spec.seed);
         net.lif = spec.lif;
-        let mix = spec.type_mix.clamp(0.0, 1.0);
-        let het = spec.heterogeneity.clamp(0.0, 0.99);
-        for i in 0..n {
-            let r: f32 = mix * rng.random::<f32>();
-            let ja = 1.0 + het * (2.0 * rng.random::<f32>() - 1.0);
-            let jd = 1.0 + het * (2.0 * rng.random::<f32>() - 1.0);
-            if i < ne {
-                net.a[i] = 0.02 * ja;
-                net.b[i] = 0.2;
-                net.c[i] = -65.0 + 15.0 * r * r;
-                net.d[i] = (8.0 - 6.0 * r * r) * jd;
-                net.noise_std[i] = spec.noise_exc;
-            } else {
-                net.a[i] = (0.02 + 0.08 * r) * ja;
-                net.b[i] = 0.25 - 0.05 * r;
-                net.c[i] = -65.0;
-                net.d[i] = 2.0 * jd;
-                net.noise_std[i] = spec.noise_inh;
-            }
-        }
+        net.draw_neurons(spec, &mut rng);
         let p = spec.p_conn.clamp(0.0, 1.0) as f64;
         let expected = (p * (n * n) as f64) as usize;
         net.out_ptr = Vec::with_capacity(n + 1);
