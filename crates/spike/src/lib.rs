@@ -8,7 +8,6 @@
 
 pub mod avalanche;
 pub mod config;
-pub mod config;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 pub mod network;
