@@ -261,11 +261,11 @@ fn queue_of(net: &Network) -> wgpu::Queue {
     q
 }
 
-/// Steps per second of the GPU engine (not asserted): sparse Izhikevich networks of 1,000 and
+/// Steps per second of the GPU engine (not asserted): sparse Izhikevich networks of 100, 1,000 and
 /// 10,000 neurons (100 synapses per neuron), and the dense 2003 network.
 #[test]
 fn speed_report() {
-    for (n, p) in [(1_000usize, 0.1f32), (10_000, 0.01)] {
+    for (n, p) in [(100usize, 0.1f32), (1_000, 0.1), (10_000, 0.01)] {
         let mut sp = spec(NeuronModel::Izhikevich, n, 9);
         sp.p_conn = p;
         sp.w_exc = 0.5 / p * 0.1;
