@@ -1030,6 +1030,15 @@ async fn map_read(
     bytes: u64,
     idx: wgpu::SubmissionIndex,
 ) -> Result<Vec<u8>, GpuError> {
+    // Unmaps on every way out, including this future being dropped mid-wait (a buffer left
+    // mapped or with a pending map would make the next run's map fail).
+    struct Unmap<'a>(&'a wgpu::Buffer);
+    impl Drop for Unmap<'_> {
+        fn drop(&mut self) {
+            self.0.unmap();
+        }
+    }
+    let _unmap = Unmap(buffer);
     let slice = buffer.slice(..bytes);
     let (tx, rx) = futures_channel::oneshot::channel();
     slice.map_async(wgpu::MapMode::Read, move |r| {
@@ -1053,6 +1062,5 @@ async fn map_read(
             .map_err(|e| GpuError::Readback(e.to_string()))?;
         view.to_vec()
     };
-    buffer.unmap();
     Ok(data)
 }
