@@ -11,7 +11,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 start=$SECONDS
 
 printf '\n== native tests (cargo test --release)\n'
-cargo test --release -p neurolab-core -p neurolab-cli -p neurolab-web
+cargo test --release -p neurolab-spike -p neurolab-core -p neurolab-cli -p neurolab-web -p neurolab-worker
 
 scripts/web-test.sh
 

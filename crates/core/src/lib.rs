@@ -6,11 +6,13 @@
 //! WebGPU. Tensors never leave this crate: callers get plain reports.
 
 pub mod config;
+#[cfg(feature = "compute")]
 pub mod grok;
 pub mod link;
 pub mod protocol;
 pub mod report;
 pub mod rng;
+#[cfg(feature = "compute")]
 pub mod sae;
 
 /// The spiking reservoir lab (its own crate: it needs no burn).
