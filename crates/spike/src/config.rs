@@ -188,9 +188,9 @@ impl SpikeConfig {
             w_inh: 8.0,
             type_mix: 0.0,
             dt_ms: 0.5,
-            noise_exc: 12.0,
-            noise_inh: 12.0,
-            drive: 16.0,
+            noise_exc: 20.0,
+            noise_inh: 20.0,
+            drive: 18.0,
             trace_neurons: vec![0, 1, 800, 801],
             ..SpikeConfig::izhikevich2003()
         }

@@ -15,5 +15,7 @@ pub mod neuron;
 pub mod noise;
 pub mod plasticity;
 pub mod readout;
+pub mod report;
+pub mod session;
 pub mod sim;
 pub mod task;

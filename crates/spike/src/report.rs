@@ -1,0 +1,92 @@
+//! What a `SpikeSession` hands to the UI and the CLI: one `SpikeReport` per chunk of simulated
+//! time (small enough to post every ~50 ms as JSON: spikes as two parallel integer arrays, series
+//! binned per `bin_ms`), and a `SpikeSummary` at the end.
+
+use crate::avalanche::{HistBin, PowerLawFit};
+use crate::task::TrialReport;
+use serde::{Deserialize, Serialize};
+
+/// The readout's part of a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadoutChunk {
+    /// Per output, its value at the end of each bin of the chunk.
+    pub outputs: Vec<Vec<f32>>,
+    /// Per output, its target at the end of each bin.
+    pub targets: Vec<Vec<f32>>,
+    /// The attention gate at the end of each bin.
+    pub gate: Vec<f32>,
+    /// Trials (or series stretches) that ended in this chunk: the learning curve's points.
+    pub trials: Vec<TrialReport>,
+    /// Exponential running mean (over ~10 trials) of the trials' prediction error.
+    pub running_pred_mse: Option<f32>,
+    /// Trials finished so far.
+    pub trials_done: u64,
+}
+
+/// Excitatory weight histogram.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeightHistogram {
+    /// Bins are equal over [0, hi].
+    pub hi: f32,
+    pub counts: Vec<u32>,
+    pub mean: f32,
+}
+
+/// Avalanche statistics over the run so far (recomputed at most every `AVALANCHE_EVERY_MS`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AvalancheStats {
+    pub bin_ms: f32,
+    pub count: usize,
+    pub mean_size: f64,
+    pub size_fit: Option<PowerLawFit>,
+    pub duration_fit: Option<PowerLawFit>,
+    /// Log-binned size distribution for a log–log plot.
+    pub size_hist: Vec<HistBin>,
+    pub duration_hist: Vec<HistBin>,
+}
+
+/// One chunk of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpikeReport {
+    /// Chunk start and end (simulated ms).
+    pub t0_ms: f64,
+    pub t_ms: f64,
+    /// Width of the bins of the binned series (ms): max(1, dt).
+    pub bin_ms: f32,
+    /// Spikes of this chunk: `spike_t_ms[k]` (whole ms since the run's start) and
+    /// `spike_neuron[k]`, in time order, ascending neuron within a step.
+    pub spike_t_ms: Vec<u32>,
+    pub spike_neuron: Vec<u32>,
+    /// Spikes beyond the per-report cap (counted, not listed).
+    pub spikes_dropped: u64,
+    /// Population rate per bin (Hz per neuron).
+    pub rate_hz: Vec<f32>,
+    /// Mean rates over this chunk.
+    pub rate_exc_hz: f32,
+    pub rate_inh_hz: f32,
+    /// Membrane potential (mV) of `trace_neurons`, one value per bin (clipped at the 30 mV peak).
+    pub trace_neurons: Vec<u32>,
+    pub traces_mv: Vec<Vec<f32>>,
+    pub readout: Option<ReadoutChunk>,
+    /// Present when plasticity is on or the histogram was asked for.
+    pub weights: Option<WeightHistogram>,
+    pub avalanches: Option<AvalancheStats>,
+    /// The run reached its `duration_ms`.
+    pub done: bool,
+}
+
+/// The end-of-run figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpikeSummary {
+    pub neurons: usize,
+    pub synapses: usize,
+    pub sim_s: f64,
+    pub spikes: u64,
+    /// Mean rate per neuron over the run.
+    pub rate_hz: f64,
+    pub rate_exc_hz: f64,
+    pub rate_inh_hz: f64,
+    pub trials: u64,
+    /// Mean prediction error of the last 10 trials, if there was a task.
+    pub final_pred_mse: Option<f32>,
+}
