@@ -316,7 +316,7 @@ pub fn fit_power_law_auto(values: &[u64], max_x_min: u64, min_tail: usize) -> Op
             break;
         }
         if let Some(f) = fit_power_law(values, xm) {
-            if best.map_or(true, |b| f.ks < b.ks) {
+            if best.is_none_or(|b| f.ks < b.ks) {
                 best = Some(f);
             }
         }

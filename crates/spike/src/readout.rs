@@ -542,10 +542,11 @@ impl Readout {
                 // k = P x (P symmetric).
                 for i in 0..m {
                     let row = &pm[i * m..(i + 1) * m];
-                    let mut s = 0.0;
-                    for j in 0..n_in {
-                        s += row[j] * trace.get(j).copied().unwrap_or(0.0) as f64;
-                    }
+                    let mut s: f64 = row[..n_in]
+                        .iter()
+                        .zip(trace)
+                        .map(|(pij, r)| pij * *r as f64)
+                        .sum();
                     s += row[n_in];
                     kv[i] = s;
                 }
@@ -615,8 +616,8 @@ impl Readout {
             for k in 0..n_out {
                 let mut b: Vec<f64> = (0..m).map(|i| rty[i * n_out + k]).collect();
                 cholesky_solve(&a, m, &mut b);
-                for i in 0..m {
-                    self.w[k * m + i] = b[i] as f32;
+                for (w, bi) in self.w[k * m..(k + 1) * m].iter_mut().zip(&b) {
+                    *w = *bi as f32;
                 }
             }
         } else {
@@ -840,7 +841,7 @@ fn cholesky(a: &mut [f64], m: usize) -> Option<()> {
         for k in 0..j {
             d -= a[j * m + k] * a[j * m + k];
         }
-        if !(d > 0.0) || !d.is_finite() {
+        if d.is_nan() || d <= 0.0 || !d.is_finite() {
             return None;
         }
         let d = d.sqrt();

@@ -158,9 +158,7 @@ impl Synthetic {
         for _ in 0..20 {
             p.push(if self.since_b_ms < 50.0 { 0.1 } else { 0.0 });
         }
-        for _ in 0..20 {
-            p.push(0.01);
-        }
+        p.extend(std::iter::repeat_n(0.01, 20));
         for (i, &pi) in p.iter().enumerate() {
             let j = 3 + i as u32;
             if u(self.seed, step, j, 1) < pi {
