@@ -14,6 +14,13 @@ pub mod report;
 pub mod rng;
 #[cfg(feature = "compute")]
 pub mod sae;
+/// Without `compute` (the page), the SAE lab is only its config (plain data, for the link).
+#[cfg(not(feature = "compute"))]
+pub mod sae {
+    #[path = "config.rs"]
+    mod config;
+    pub use config::*;
+}
 
 /// The spiking reservoir lab (its own crate: it needs no burn).
 pub use neurolab_spike as spike;

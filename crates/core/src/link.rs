@@ -1,11 +1,16 @@
 //! The share link: the whole experiment as a URL fragment, versioned and validated on decode.
 //!
-//! Format: `v=1&nl=<lab version>&lab=grok&model=mlp&p=97&op=add&...&backend=auto[&embed=1][&hide=a,b]`.
-//! Decoding starts from the chosen model's preset and applies every key; an unknown, repeated or
-//! malformed key, a future version, or a value out of range is an error whose message says what
-//! is wrong. Decoding never panics on any input (a property test checks it).
+//! Format: `v=1&nl=<lab version>&lab=<grok|spike|sae>&<the lab's keys>&backend=auto[&logx=1][&embed=1][&hide=a,b]`.
+//! The keys `v`, `nl`, `lab`, `backend`, `logx`, `embed`, `hide` are common; every other key
+//! belongs to the lab: the grokking lab's (`model=mlp&p=97&op=add&…`) are decoded here, the
+//! spiking lab's by `SpikeConfig::from_link_pairs` and the SAE lab's by
+//! `SaeConfig::from_link_pairs`. Decoding starts from the lab's preset and applies every key; an
+//! unknown, repeated or malformed key, a future version, or a value out of range is an error whose
+//! message says what is wrong. Decoding never panics on any input (a property test checks it).
 
 use crate::config::{Activation, BackendChoice, ConfigError, GrokConfig, LossKind, ModelKind, Op};
+use crate::sae::{SaeConfig, SaeConfigError};
+use crate::spike::config::{SpikeConfig, SpikeConfigError};
 use crate::{LAB_VERSION, LINK_VERSION};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -30,10 +35,54 @@ pub struct ViewOptions {
     pub log_x: bool,
 }
 
-/// Everything a link carries.
+/// The labs a link can open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LabKind {
+    #[default]
+    Grok,
+    Spike,
+    Sae,
+}
+
+impl LabKind {
+    pub const ALL: [LabKind; 3] = [LabKind::Grok, LabKind::Spike, LabKind::Sae];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LabKind::Grok => "grok",
+            LabKind::Spike => "spike",
+            LabKind::Sae => "sae",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LabKind> {
+        LabKind::ALL.into_iter().find(|l| l.name() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            LabKind::Grok => "Grokking",
+            LabKind::Spike => "Spiking reservoir",
+            LabKind::Sae => "Sparse autoencoders",
+        }
+    }
+}
+
+/// Keys every lab's link shares; all other keys belong to the lab.
+const COMMON_KEYS: [&str; 7] = ["v", "nl", "lab", "backend", "logx", "embed", "hide"];
+
+/// Everything a link carries. Each lab keeps its own config, so switching labs in the page
+/// loses nothing; a link encodes only the open lab's.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LabLink {
+    pub lab: LabKind,
+    /// The grokking lab's experiment.
     pub config: GrokConfig,
+    /// The spiking reservoir lab's network, task and readout.
+    pub spike: SpikeConfig,
+    /// The SAE lab's source, decomposition and training.
+    pub sae: SaeConfig,
     pub backend: BackendChoice,
     pub view: ViewOptions,
 }
@@ -50,7 +99,7 @@ pub enum LinkError {
     BadVersion(String),
     #[error("this link was made by a newer neurolab (link version {found}); this page reads version {LINK_VERSION} and older")]
     FutureVersion { found: u32 },
-    #[error("unknown lab '{0}' (this page has: grok)")]
+    #[error("unknown lab '{0}' (this page has: grok, spike, sae)")]
     UnknownLab(String),
     #[error("unknown link parameter '{0}'")]
     UnknownKey(String),
@@ -64,38 +113,37 @@ pub enum LinkError {
     },
     #[error("{0}")]
     Invalid(#[from] ConfigError),
+    #[error("{0}")]
+    Spike(#[from] SpikeConfigError),
+    #[error("{0}")]
+    Sae(#[from] SaeConfigError),
 }
 
 impl LabLink {
     /// The fragment (without `#`).
     pub fn encode(&self) -> String {
-        let c = &self.config;
         let mut s = form_urlencoded::Serializer::new(String::new());
         s.append_pair("v", &LINK_VERSION.to_string())
             .append_pair("nl", LAB_VERSION)
-            .append_pair("lab", "grok")
-            .append_pair("model", c.model.name())
-            .append_pair("p", &c.p.to_string())
-            .append_pair("op", c.op.name())
-            .append_pair("frac", &c.train_frac.to_string())
-            .append_pair("seed", &c.seed.to_string())
-            .append_pair("hidden", &c.hidden.to_string())
-            .append_pair("act", c.activation.name())
-            .append_pair("loss", c.loss.name())
-            .append_pair("dmodel", &c.d_model.to_string())
-            .append_pair("heads", &c.n_heads.to_string())
-            .append_pair("dmlp", &c.d_mlp.to_string())
-            .append_pair("init", &c.init_scale.to_string())
-            .append_pair("lr", &c.lr.to_string())
-            .append_pair("wd", &c.weight_decay.to_string())
-            .append_pair("b1", &c.beta1.to_string())
-            .append_pair("b2", &c.beta2.to_string())
-            .append_pair("gf", if c.grokfast { "1" } else { "0" })
-            .append_pair("gfa", &c.grokfast_alpha.to_string())
-            .append_pair("gfl", &c.grokfast_lambda.to_string())
-            .append_pair("steps", &c.steps.to_string())
-            .append_pair("every", &c.report_every.to_string())
-            .append_pair("backend", self.backend.name());
+            .append_pair("lab", self.lab.name());
+        match self.lab {
+            LabKind::Grok => {
+                for (k, v) in grok_pairs(&self.config) {
+                    s.append_pair(k, &v);
+                }
+            }
+            LabKind::Spike => {
+                for (k, v) in self.spike.to_link_pairs() {
+                    s.append_pair(k, &v);
+                }
+            }
+            LabKind::Sae => {
+                for (k, v) in self.sae.to_link_pairs() {
+                    s.append_pair(k, &v);
+                }
+            }
+        }
+        s.append_pair("backend", self.backend.name());
         if self.view.log_x {
             s.append_pair("logx", "1");
         }
@@ -148,57 +196,17 @@ impl LabLink {
         if version == 0 {
             return Err(LinkError::BadVersion("0".into()));
         }
-        match get("lab") {
-            Some("grok") | None => {}
-            Some(other) => return Err(LinkError::UnknownLab(other.to_string())),
-        }
-        // The model picks the preset the other keys modify.
-        let mut config = match get("model") {
-            None => GrokConfig::preset_mlp(),
-            Some(m) => match ModelKind::parse(m) {
-                Some(ModelKind::Mlp) => GrokConfig::preset_mlp(),
-                Some(ModelKind::Transformer) => GrokConfig::preset_transformer(),
-                None => return Err(bad("model", m, "one of mlp, transformer")),
-            },
+        let lab = match get("lab") {
+            None => LabKind::Grok,
+            Some(name) => LabKind::parse(name).ok_or_else(|| LinkError::UnknownLab(name.to_string()))?,
         };
         let mut link = LabLink {
-            backend: BackendChoice::Auto,
-            view: ViewOptions::default(),
-            config: config.clone(),
+            lab,
+            ..LabLink::default()
         };
-        for (key, value) in &pairs {
-            let v = value.as_str();
+        for (key, v) in &pairs {
+            let v = v.as_str();
             match key.as_str() {
-                "v" | "nl" | "lab" | "model" => {}
-                "p" => config.p = parse_u32(key, v)?,
-                "op" => config.op = Op::parse(v).ok_or_else(|| bad(key, v, "one of add, sub, mul"))?,
-                "frac" => config.train_frac = parse_f64(key, v)?,
-                "seed" => {
-                    config.seed = v
-                        .parse()
-                        .map_err(|_| bad(key, v, "a whole number from 0 to 2^64-1"))?
-                }
-                "hidden" => config.hidden = parse_u32(key, v)?,
-                "act" => {
-                    config.activation = Activation::parse(v)
-                        .ok_or_else(|| bad(key, v, "one of quadratic, relu"))?
-                }
-                "loss" => {
-                    config.loss = LossKind::parse(v).ok_or_else(|| bad(key, v, "one of ce, mse"))?
-                }
-                "dmodel" => config.d_model = parse_u32(key, v)?,
-                "heads" => config.n_heads = parse_u32(key, v)?,
-                "dmlp" => config.d_mlp = parse_u32(key, v)?,
-                "init" => config.init_scale = parse_f64(key, v)?,
-                "lr" => config.lr = parse_f64(key, v)?,
-                "wd" => config.weight_decay = parse_f64(key, v)?,
-                "b1" => config.beta1 = parse_f64(key, v)?,
-                "b2" => config.beta2 = parse_f64(key, v)?,
-                "gf" => config.grokfast = parse_flag(key, v)?,
-                "gfa" => config.grokfast_alpha = parse_f64(key, v)?,
-                "gfl" => config.grokfast_lambda = parse_f64(key, v)?,
-                "steps" => config.steps = parse_u32(key, v)?,
-                "every" => config.report_every = parse_u32(key, v)?,
                 "backend" => {
                     link.backend = BackendChoice::parse(v)
                         .ok_or_else(|| bad(key, v, "one of auto, webgpu, cpu"))?
@@ -218,13 +226,98 @@ impl LabLink {
                         })
                         .collect::<Result<_, _>>()?
                 }
-                other => return Err(LinkError::UnknownKey(other.to_string())),
+                _ => {}
             }
         }
-        config.validate()?;
-        link.config = config;
+        let lab_pairs: Vec<(String, String)> = pairs
+            .into_iter()
+            .filter(|(k, _)| !COMMON_KEYS.contains(&k.as_str()))
+            .collect();
+        match lab {
+            LabKind::Grok => link.config = decode_grok(&lab_pairs)?,
+            LabKind::Spike => link.spike = SpikeConfig::from_link_pairs(&lab_pairs)?,
+            LabKind::Sae => link.sae = SaeConfig::from_link_pairs(&lab_pairs)?,
+        }
         Ok(link)
     }
+}
+
+/// The grokking lab's keys.
+fn grok_pairs(c: &GrokConfig) -> Vec<(&'static str, String)> {
+    vec![
+        ("model", c.model.name().to_string()),
+        ("p", c.p.to_string()),
+        ("op", c.op.name().to_string()),
+        ("frac", c.train_frac.to_string()),
+        ("seed", c.seed.to_string()),
+        ("hidden", c.hidden.to_string()),
+        ("act", c.activation.name().to_string()),
+        ("loss", c.loss.name().to_string()),
+        ("dmodel", c.d_model.to_string()),
+        ("heads", c.n_heads.to_string()),
+        ("dmlp", c.d_mlp.to_string()),
+        ("init", c.init_scale.to_string()),
+        ("lr", c.lr.to_string()),
+        ("wd", c.weight_decay.to_string()),
+        ("b1", c.beta1.to_string()),
+        ("b2", c.beta2.to_string()),
+        ("gf", if c.grokfast { "1" } else { "0" }.to_string()),
+        ("gfa", c.grokfast_alpha.to_string()),
+        ("gfl", c.grokfast_lambda.to_string()),
+        ("steps", c.steps.to_string()),
+        ("every", c.report_every.to_string()),
+    ]
+}
+
+/// The grokking lab's keys → a validated config, starting from the model's preset.
+fn decode_grok(pairs: &[(String, String)]) -> Result<GrokConfig, LinkError> {
+    let model = pairs.iter().find(|(k, _)| k == "model").map(|(_, v)| v.as_str());
+    let mut config = match model {
+        None => GrokConfig::preset_mlp(),
+        Some(m) => match ModelKind::parse(m) {
+            Some(ModelKind::Mlp) => GrokConfig::preset_mlp(),
+            Some(ModelKind::Transformer) => GrokConfig::preset_transformer(),
+            None => return Err(bad("model", m, "one of mlp, transformer")),
+        },
+    };
+    for (key, value) in pairs {
+        let v = value.as_str();
+        match key.as_str() {
+            "model" => {}
+            "p" => config.p = parse_u32(key, v)?,
+            "op" => config.op = Op::parse(v).ok_or_else(|| bad(key, v, "one of add, sub, mul"))?,
+            "frac" => config.train_frac = parse_f64(key, v)?,
+            "seed" => {
+                config.seed = v
+                    .parse()
+                    .map_err(|_| bad(key, v, "a whole number from 0 to 2^64-1"))?
+            }
+            "hidden" => config.hidden = parse_u32(key, v)?,
+            "act" => {
+                config.activation =
+                    Activation::parse(v).ok_or_else(|| bad(key, v, "one of quadratic, relu"))?
+            }
+            "loss" => {
+                config.loss = LossKind::parse(v).ok_or_else(|| bad(key, v, "one of ce, mse"))?
+            }
+            "dmodel" => config.d_model = parse_u32(key, v)?,
+            "heads" => config.n_heads = parse_u32(key, v)?,
+            "dmlp" => config.d_mlp = parse_u32(key, v)?,
+            "init" => config.init_scale = parse_f64(key, v)?,
+            "lr" => config.lr = parse_f64(key, v)?,
+            "wd" => config.weight_decay = parse_f64(key, v)?,
+            "b1" => config.beta1 = parse_f64(key, v)?,
+            "b2" => config.beta2 = parse_f64(key, v)?,
+            "gf" => config.grokfast = parse_flag(key, v)?,
+            "gfa" => config.grokfast_alpha = parse_f64(key, v)?,
+            "gfl" => config.grokfast_lambda = parse_f64(key, v)?,
+            "steps" => config.steps = parse_u32(key, v)?,
+            "every" => config.report_every = parse_u32(key, v)?,
+            other => return Err(LinkError::UnknownKey(other.to_string())),
+        }
+    }
+    config.validate()?;
+    Ok(config)
 }
 
 fn bad(key: &str, value: &str, expected: &'static str) -> LinkError {
@@ -318,6 +411,40 @@ mod tests {
         assert!(LabLink::decode(cut).is_ok());
         assert_eq!(LabLink::decode("lab=grok"), Err(LinkError::NoVersion));
         assert_eq!(LabLink::decode("   "), Err(LinkError::Empty));
+    }
+
+    #[test]
+    fn every_lab_round_trips_and_keeps_its_own_keys() {
+        let mut link = LabLink {
+            lab: LabKind::Spike,
+            ..LabLink::default()
+        };
+        link.spike = SpikeConfig::reservoir();
+        link.spike.seed = 42;
+        link.view.embed = true;
+        let enc = link.encode();
+        assert!(enc.contains("lab=spike"), "{enc}");
+        assert!(!enc.contains("&p=97"), "grok keys leak into a spike link: {enc}");
+        let back = LabLink::decode(&enc).unwrap();
+        assert_eq!(back.lab, LabKind::Spike);
+        assert_eq!(back.spike, link.spike);
+        assert!(back.view.embed);
+
+        let mut link = LabLink {
+            lab: LabKind::Sae,
+            ..LabLink::default()
+        };
+        link.sae.seed = 9;
+        link.backend = BackendChoice::Cpu;
+        let back = LabLink::decode(&link.encode()).unwrap();
+        assert_eq!((back.lab, back.sae, back.backend), (LabKind::Sae, link.sae, BackendChoice::Cpu));
+
+        // Another lab's key is unknown here, with the lab's own message.
+        assert!(LabLink::decode(&format!("{}&p=97", link.encode())).is_err());
+        assert_eq!(
+            LabLink::decode("v=1&lab=nope").unwrap_err().to_string(),
+            "unknown lab 'nope' (this page has: grok, spike, sae)"
+        );
     }
 
     #[test]

@@ -4,7 +4,11 @@
 //! these plain values; tensors stay in the worker.
 
 use crate::config::{BackendChoice, GrokConfig};
+use crate::link::LabKind;
 use crate::report::StepReport;
+use crate::spike::config::SpikeConfig;
+use crate::spike::report::SpikeReport;
+use crate::spike::session::SpikeControl;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -14,16 +18,29 @@ pub enum Command {
     Init {
         backend: BackendChoice,
     },
-    /// Build a fresh session for this config (step 0). Training does not start.
+    /// Which lab `Run`, `Pause`, `Step` and `Reset` address (the others pause; their sessions
+    /// are kept).
+    Lab {
+        lab: LabKind,
+    },
+    /// Build a fresh grokking session for this config (step 0). Training does not start.
     Configure {
         config: GrokConfig,
     },
-    /// Train until the step budget or a `Pause`.
+    /// Build a fresh spiking network for this config (t = 0). It does not start.
+    SpikeConfigure {
+        config: SpikeConfig,
+    },
+    /// Change the running network (inject, silence, plasticity, task switch, noise, …).
+    SpikeControl {
+        control: SpikeControl,
+    },
+    /// Run the current lab until its budget or a `Pause`.
     Run,
     Pause,
-    /// Train exactly one step and report it.
+    /// One step (grokking) or one short chunk of simulated time (spiking), then report.
     Step,
-    /// Back to step 0 with the same config and seed.
+    /// Back to the start with the same config and seed.
     Reset,
     /// Ask for the weights as a `.safetensors` file.
     ExportWeights,
@@ -65,6 +82,25 @@ pub enum Event {
     Stopped { step: u32, finished: bool },
     /// The weights, base64-encoded safetensors bytes.
     Weights { file_name: String, base64: String },
+    /// A spiking network exists at t = 0 (answer to `SpikeConfigure` and `Reset`).
+    SpikeConfigured {
+        neurons: u32,
+        synapses: u64,
+        /// "cpu" or "gpu (<adapter>)".
+        engine: String,
+        /// Why the engine is not the one asked for, if so.
+        note: Option<String>,
+    },
+    /// One chunk of simulated time.
+    SpikeReport { report: SpikeReport },
+    /// Between reports: simulated time, and simulated ms per wall ms (the real-time factor).
+    SpikeProgress {
+        t_ms: f64,
+        realtime_factor: f64,
+        running: bool,
+    },
+    /// The simulation stopped (paused, or `duration_ms` reached when `finished`).
+    SpikeStopped { t_ms: f64, finished: bool },
     /// Something failed; the message is for the user.
     Error { message: String },
 }
