@@ -10,6 +10,8 @@ pub mod avalanche;
 pub mod config;
 #[cfg(feature = "gpu")]
 pub mod gpu;
+#[cfg(feature = "gpu")]
+pub mod gpu_session;
 pub mod network;
 pub mod neuron;
 pub mod noise;
