@@ -11,7 +11,11 @@
 //!    (for LIF the synaptic sum feeds an exponential synaptic current instead; see `sim`).
 //! 4. Izhikevich: two half-steps `v += 0.5 * (0.04 v² + 5 v + 140 − u + I)`, then
 //!    `u += a (b v − u)`. A silenced neuron is held at `v = c_i` (its u still integrates).
-//! Spikes of step t are those found in 1., recorded with time t (ms).
+//!
+//! Spikes of step t are those found in 1., recorded with time t (ms). The exact f32 expressions
+//! (evaluation order, the general-dt form, LIF) are spelled out in `sim`'s module doc; the LIF
+//! decay factors and refractory steps come from `LifParams::{membrane_decay, synapse_decay,
+//! refractory_steps}` (computed once on the CPU, so both engines use the same numbers).
 
 use serde::{Deserialize, Serialize};
 

@@ -227,8 +227,8 @@ mod homeostasis {
     ) -> f32 {
         let mut count = 0u32;
         for _ in 0..ms {
-            for i in 0..net.n {
-                sim.i_ext[i] = base[i] + p.bias[i];
+            for ((x, &b), &bias) in sim.i_ext.iter_mut().zip(base).zip(&p.bias) {
+                *x = b + bias;
             }
             sim.step(net);
             count += sim
