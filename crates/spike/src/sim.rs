@@ -43,6 +43,9 @@ pub struct Sim {
     seed_hash: u32,
     neuron_hash: Vec<u32>,
     seed: u64,
+    /// Rows of the CSR whose targets are exactly 0..n (checked when the synapse count changes).
+    full_row: Vec<bool>,
+    full_row_synapses: usize,
 }
 
 impl Sim {
@@ -63,6 +66,8 @@ impl Sim {
             seed_hash: 0,
             neuron_hash: (0..n as u32).map(noise::pcg_hash).collect(),
             seed: net.seed,
+            full_row: Vec::new(),
+            full_row_synapses: usize::MAX,
         };
         sim.set_seed(net.seed);
         sim.reset_state(net);
@@ -139,13 +144,39 @@ impl Sim {
         &self.fired
     }
 
+    fn check_full_rows(&mut self, net: &Network) {
+        if self.full_row_synapses == net.out_post.len() && self.full_row.len() == net.n {
+            return;
+        }
+        self.full_row_synapses = net.out_post.len();
+        self.full_row = (0..net.n)
+            .map(|j| {
+                let (s0, s1) = (net.out_ptr[j] as usize, net.out_ptr[j + 1] as usize);
+                s1 - s0 == net.n
+                    && net.out_post[s0..s1]
+                        .iter()
+                        .enumerate()
+                        .all(|(k, &i)| i as usize == k)
+            })
+            .collect();
+    }
+
     fn propagate(&mut self, net: &Network) {
+        self.check_full_rows(net);
         let buf = &mut self.i_buf;
         for &j in &self.fired {
             let j = j as usize;
             let (s0, s1) = (net.out_ptr[j] as usize, net.out_ptr[j + 1] as usize);
             let posts = &net.out_post[s0..s1];
             let ws = &net.out_w[s0..s1];
+            if self.full_row.get(j).copied().unwrap_or(false) && ws.len() == buf.len() {
+                // A full row (dense networks): posts are exactly 0..n, so a plain vector add
+                // gives the same per-element sums in the same order, and vectorizes.
+                for (x, &w) in buf.iter_mut().zip(ws) {
+                    *x += w;
+                }
+                continue;
+            }
             for (&i, &w) in posts.iter().zip(ws) {
                 // SAFETY-free bounds: `post < n` holds for every network built by `network.rs`;
                 // `get_mut` keeps a malformed hand-made network from panicking.
