@@ -279,13 +279,13 @@ pub fn draw(
 /// plotters-canvas measures each label by adding a `<span>` to the page and reading its size,
 /// which forces a layout of the whole page per label (~50 ms per chart here, enough to delay a
 /// click noticeably). Everything else is forwarded.
-struct FastCanvas {
+pub(crate) struct FastCanvas {
     inner: plotters_canvas::CanvasBackend,
     context: web_sys::CanvasRenderingContext2d,
 }
 
 impl FastCanvas {
-    fn new(canvas: web_sys::HtmlCanvasElement) -> Option<Self> {
+    pub(crate) fn new(canvas: web_sys::HtmlCanvasElement) -> Option<Self> {
         use wasm_bindgen::JsCast as _;
         let context = canvas.get_context("2d").ok()??.dyn_into().ok()?;
         let inner = plotters_canvas::CanvasBackend::with_canvas_object(canvas)?;

@@ -132,6 +132,8 @@ impl LabState {
                     self.phase = Phase::Paused;
                 }
             }
+            // Other labs' events.
+            _ => {}
         }
     }
 

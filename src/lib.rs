@@ -10,4 +10,8 @@ pub mod browser;
 pub mod chart;
 pub mod form;
 pub mod lab;
+pub mod pairs_form;
+pub mod plot;
+pub mod spike_lab;
+pub mod spike_ui;
 pub mod ui;

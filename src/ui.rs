@@ -1,6 +1,8 @@
-//! The grokking lab page (leptos, client-side). Thin components over plain state: the link
-//! ([`LabLink`]), the form ([`FormState`]), the run ([`LabState`]). Compute happens in the
-//! worker; this module only sends [`Command`]s and folds [`Event`]s. It must not use burn.
+//! The page shell (leptos, client-side): header with the lab picker and backend, banners, the
+//! share link, and the grokking lab's page. The spiking lab's page is [`crate::spike_ui`].
+//! Thin components over plain state: the link ([`LabLink`]), the forms, the runs ([`LabState`],
+//! [`crate::spike_lab::SpikeLabState`]). Compute happens in the worker; this module only sends
+//! [`Command`]s and folds [`Event`]s. It must not use burn.
 
 use crate::bridge::{WorkerLink, WORKER_URL};
 use crate::browser;
@@ -10,7 +12,8 @@ use crate::lab::{fmt_pct, fmt_sig, metric_items, LabState, Phase};
 use base64::Engine as _;
 use leptos::prelude::*;
 use neurolab_core::config::{BackendChoice, Preset};
-use neurolab_core::link::{LabLink, LinkError};
+use crate::spike_ui::{SpikeCtx, SpikeLab};
+use neurolab_core::link::{LabKind, LabLink, LinkError};
 use neurolab_core::protocol::{Command, Event};
 use neurolab_core::report::{curves_csv, StepReport};
 
@@ -53,20 +56,24 @@ struct Hover {
 
 /// The page's state, shared by its components (all handles are `Copy`).
 #[derive(Clone, Copy)]
-struct Ctx {
-    link: RwSignal<LabLink>,
+pub struct Ctx {
+    pub link: RwSignal<LabLink>,
     link_error: RwSignal<Option<String>>,
     form: RwSignal<FormState>,
     form_error: RwSignal<Option<String>>,
     lab: RwSignal<LabState>,
     hover: RwSignal<Option<Hover>>,
-    status: RwSignal<Option<String>>,
+    pub status: RwSignal<Option<String>>,
     geometry: StoredValue<[Option<Geometry>; 3]>,
     worker: StoredValue<Option<WorkerLink>, LocalStorage>,
+    /// The spiking lab's page state.
+    pub spike: SpikeCtx,
+    /// Labs whose session the worker has been asked to build.
+    configured: RwSignal<Vec<LabKind>>,
 }
 
 impl Ctx {
-    fn send(self, command: Command) {
+    pub fn send(self, command: Command) {
         self.worker.with_value(|w| {
             if let Some(w) = w {
                 w.send(command)
@@ -89,7 +96,55 @@ impl Ctx {
         if matches!(event, Event::Configured { .. }) {
             self.hover.set(None);
         }
+        let spike_event = matches!(
+            event,
+            Event::SpikeConfigured { .. }
+                | Event::SpikeReport { .. }
+                | Event::SpikeProgress { .. }
+                | Event::SpikeStopped { .. }
+        );
+        let lab = self.link.with_untracked(|l| l.lab);
+        if spike_event || (lab == LabKind::Spike && matches!(event, Event::Error { .. })) {
+            if let Event::Error { message } = &event {
+                self.status.set(Some(message.clone()));
+            }
+            self.spike.state.update(|s| s.apply(&event));
+            // The backend badge and load errors stay with the shell's state.
+            if !spike_event && lab != LabKind::Spike {
+                self.lab.update(|l| l.apply(&event));
+            }
+            return;
+        }
         self.lab.update(|lab| lab.apply(&event));
+    }
+
+    /// Show another lab: the worker addresses it, building its session the first time.
+    pub fn switch_lab(self, lab: LabKind) {
+        self.link.update(|l| l.lab = lab);
+        self.status.set(None);
+        self.send(Command::Lab { lab });
+        if !self.configured.with_untracked(|c| c.contains(&lab)) {
+            self.configure_lab(lab);
+        }
+    }
+
+    fn configure_lab(self, lab: LabKind) {
+        self.configured.update(|c| {
+            if !c.contains(&lab) {
+                c.push(lab)
+            }
+        });
+        match lab {
+            LabKind::Grok => {
+                let config = self.link.with_untracked(|l| l.config.clone());
+                self.restart(Command::Configure { config });
+            }
+            LabKind::Spike => {
+                let config = self.link.with_untracked(|l| l.spike.clone());
+                crate::spike_ui::restart(self, Command::SpikeConfigure { config });
+            }
+            LabKind::Sae => {}
+        }
     }
 
     /// A new session is coming (config, reset or backend change).
@@ -119,7 +174,7 @@ impl Ctx {
         self.apply_form();
     }
 
-    fn shown(self, control: &'static str) -> impl Fn() -> bool + Copy {
+    pub fn shown(self, control: &'static str) -> impl Fn() -> bool + Copy {
         move || self.link.with(|l| shown(l, control))
     }
 }
@@ -137,6 +192,8 @@ pub fn App() -> impl IntoView {
         status: RwSignal::new(None),
         geometry: StoredValue::new([None; 3]),
         worker: StoredValue::new_local(None),
+        spike: SpikeCtx::new(&link.spike),
+        configured: RwSignal::new(Vec::new()),
     };
     match WorkerLink::start(WORKER_URL, move |event| ctx.on_event(event)) {
         Ok(worker) => ctx.worker.set_value(Some(worker)),
@@ -145,9 +202,8 @@ pub fn App() -> impl IntoView {
     ctx.send(Command::Init {
         backend: link.backend,
     });
-    ctx.send(Command::Configure {
-        config: link.config,
-    });
+    ctx.send(Command::Lab { lab: link.lab });
+    ctx.configure_lab(link.lab);
 
     // The address always carries the current experiment.
     Effect::new(move |_| {
@@ -158,39 +214,60 @@ pub fn App() -> impl IntoView {
     });
 
     let embed = move || ctx.link.with(|l| l.view.embed);
+    let lab = move || ctx.link.with(|l| l.lab);
     view! {
         <div class="app" class:embed=embed>
             <Show when=move || !embed()>
                 <Header ctx=ctx />
             </Show>
             <Banners ctx=ctx />
-            <main class="layout">
-                <aside class="panel config" hidden=move || !ctx.shown("config")()>
-                    <ConfigForm ctx=ctx />
-                </aside>
-                <section class="panel run">
-                    <Controls ctx=ctx />
-                    <Progress ctx=ctx />
-                    <Metrics ctx=ctx />
-                    <Charts ctx=ctx />
-                    <Export ctx=ctx />
-                    <Share ctx=ctx />
-                    <Show when=embed>
-                        <a
-                            class="open-full"
-                            data-testid="open-full"
-                            target="_blank"
-                            rel="noopener"
-                            href=move || {
-                                browser::page_url(&ctx.link.with(|l| full_page_link(l).encode()))
-                            }
-                        >
-                            "open in neurolab ↗"
-                        </a>
-                    </Show>
-                </section>
+            <main class="layout" data-lab=move || lab().name()>
+                {move || match lab() {
+                    LabKind::Grok => view! { <GrokLab ctx=ctx /> }.into_any(),
+                    LabKind::Spike => view! { <SpikeLab ctx=ctx /> }.into_any(),
+                    LabKind::Sae => view! { <p class="muted">"The SAE lab is coming."</p> }.into_any(),
+                }}
             </main>
         </div>
+    }
+}
+
+#[component]
+fn GrokLab(ctx: Ctx) -> impl IntoView {
+    view! {
+        <aside class="panel config" hidden=move || !ctx.shown("config")()>
+            <ConfigForm ctx=ctx />
+        </aside>
+        <section class="panel run">
+            <Controls ctx=ctx />
+            <Progress ctx=ctx />
+            <Metrics ctx=ctx />
+            <Charts ctx=ctx />
+            <Export ctx=ctx />
+            <ShareBlock ctx=ctx />
+        </section>
+    }
+}
+
+/// The share link, and in an embed the way out to the full page.
+#[component]
+pub fn ShareBlock(ctx: Ctx) -> impl IntoView {
+    let embed = move || ctx.link.with(|l| l.view.embed);
+    view! {
+        <Share ctx=ctx />
+        <Show when=embed>
+            <a
+                class="open-full"
+                data-testid="open-full"
+                target="_blank"
+                rel="noopener"
+                href=move || {
+                    browser::page_url(&ctx.link.with(|l| full_page_link(l).encode()))
+                }
+            >
+                "open in neurolab ↗"
+            </a>
+        </Show>
     }
 }
 
@@ -223,8 +300,28 @@ fn Header(ctx: Ctx) -> impl IntoView {
             <h1>"neurolab"</h1>
             <label class="lab-picker">
                 <span class="sr">"lab"</span>
-                <select data-testid="lab-picker" title="lab">
-                    <option value="grok">"Grokking"</option>
+                <select
+                    data-testid="lab-picker"
+                    title="lab"
+                    on:change=move |ev| {
+                        if let Some(lab) = LabKind::parse(&event_target_value(&ev)) {
+                            ctx.switch_lab(lab);
+                        }
+                    }
+                >
+                    {LabKind::ALL
+                        .into_iter()
+                        .map(|lab| {
+                            view! {
+                                <option
+                                    value=lab.name()
+                                    prop:selected=move || ctx.link.with(|l| l.lab == lab)
+                                >
+                                    {lab.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
                 </select>
             </label>
             <div class="backend" hidden=move || !ctx.shown("backend")()>

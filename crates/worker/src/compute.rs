@@ -1,5 +1,6 @@
-//! The compute side: owns the burn device and the grokking session, answers each
-//! [`Command`] with [`Event`]s. The only module of this crate that touches burn.
+//! The compute side: owns the burn device and the labs' sessions (grokking here, the spiking
+//! lab in [`crate::spike`]), answers each [`Command`] with [`Event`]s. `Run`, `Pause`, `Step`
+//! and `Reset` address the lab chosen with `Command::Lab`.
 //!
 //! [`Engine`] is plain async code (tested natively on the CPU backend); [`start_worker`] wires it
 //! to a `DedicatedWorkerGlobalScope` and runs it with short chunks of training between
@@ -9,7 +10,10 @@ use base64::Engine as _;
 use burn::tensor::Device;
 use neurolab_core::config::{BackendChoice, GrokConfig};
 use neurolab_core::grok::{backend_cpu, GrokSession, CPU_BACKEND_NAME};
+use neurolab_core::link::LabKind;
 use neurolab_core::protocol::{BackendInfo, Command, Event};
+
+use crate::spike::SpikeRunner;
 
 /// Train this long before letting the event loop run (and commands arrive).
 pub const CHUNK_MS: f64 = 30.0;
@@ -37,6 +41,9 @@ pub struct Engine {
     ms_per_step: Option<f64>,
     last_progress_ms: f64,
     rate: Rate,
+    /// The lab that `Run`/`Pause`/`Step`/`Reset` address.
+    lab: LabKind,
+    spike: SpikeRunner,
 }
 
 /// Steps per second, smoothed over progress windows.
@@ -83,11 +90,13 @@ impl Engine {
             ms_per_step: None,
             last_progress_ms: f64::NEG_INFINITY,
             rate: Rate::default(),
+            lab: LabKind::Grok,
+            spike: SpikeRunner::default(),
         }
     }
 
     pub fn is_running(&self) -> bool {
-        self.running
+        self.running || self.spike.is_running()
     }
 
     fn post(&self, event: Event) {
@@ -96,24 +105,49 @@ impl Engine {
 
     /// Handle one command; a failure becomes an `Error` event and stops training.
     pub async fn handle(&mut self, command: Command) {
-        let result = match command {
-            Command::Init { backend } => self.init(backend).await,
-            Command::Configure { config } => self.configure(config).await,
-            Command::Run => self.run(),
-            Command::Pause => {
+        let post = &*self.post;
+        let result = match (command, self.lab) {
+            (Command::Init { backend }, _) => self.init(backend).await,
+            (Command::Lab { lab }, _) => {
+                self.pause_all();
+                self.lab = lab;
+                Ok(())
+            }
+            (Command::Configure { config }, _) => self.configure(config).await,
+            (Command::SpikeConfigure { config }, _) => self.spike.configure(config, post).await,
+            (Command::SpikeControl { control }, _) => self.spike.apply(control),
+            (Command::Run, LabKind::Spike) => self.spike.start(post),
+            (Command::Pause, LabKind::Spike) => {
+                self.spike.stop(post);
+                Ok(())
+            }
+            (Command::Step, LabKind::Spike) => self.spike.step(post).await,
+            (Command::Reset, LabKind::Spike) => self.spike.reset(post).await,
+            (Command::Run, _) => self.run(),
+            (Command::Pause, _) => {
                 self.stop();
                 Ok(())
             }
-            Command::Step => self.step().await,
-            Command::Reset => match self.config.clone() {
+            (Command::Step, _) => self.step().await,
+            (Command::Reset, _) => match self.config.clone() {
                 Some(config) => self.configure(config).await,
                 None => Ok(()),
             },
-            Command::ExportWeights => self.export().await,
+            (Command::ExportWeights, _) => self.export().await,
         };
         if let Err(message) = result {
-            self.running = false;
+            self.pause_all();
             self.post(Event::Error { message });
+        }
+    }
+
+    /// Stop whatever runs (switching labs, or after an error).
+    fn pause_all(&mut self) {
+        if self.running {
+            self.stop();
+        }
+        if self.spike.is_running() {
+            self.spike.stop(&*self.post);
         }
     }
 
@@ -253,6 +287,17 @@ impl Engine {
     /// Train while running for about `budget_ms`, reporting at report steps and stopping at the
     /// budget.
     pub async fn train_chunk(&mut self, budget_ms: f64) {
+        if self.spike.is_running() {
+            let result = self
+                .spike
+                .chunk(budget_ms, self.clock_ms, &*self.post)
+                .await;
+            if let Err(message) = result {
+                self.pause_all();
+                self.post(Event::Error { message });
+            }
+            return;
+        }
         let start_ms = (self.clock_ms)();
         while self.running {
             if let Err(message) = self.train_one().await {
@@ -652,5 +697,71 @@ mod tests {
         assert!(
             matches!(&events.borrow()[0], Event::Error { message } if message.contains("not ready"))
         );
+    }
+
+    #[test]
+    fn the_spiking_lab_runs_to_its_duration_and_obeys_controls() {
+        use neurolab_core::spike::config::SpikeConfig;
+        use neurolab_core::spike::session::SpikeControl;
+        let (mut engine, events) = engine();
+        let mut config = SpikeConfig::izhikevich2003();
+        config.n = 200;
+        config.duration_ms = 300;
+        pollster::block_on(async {
+            engine.handle(Command::Lab { lab: LabKind::Spike }).await;
+            engine
+                .handle(Command::SpikeConfigure {
+                    config: config.clone(),
+                })
+                .await;
+            engine
+                .handle(Command::SpikeControl {
+                    control: SpikeControl::Silence {
+                        from: 0,
+                        to: 50,
+                        on: true,
+                    },
+                })
+                .await;
+            engine.handle(Command::Run).await;
+            let mut guard = 0;
+            while engine.is_running() && guard < 10_000 {
+                engine.train_chunk(CHUNK_MS).await;
+                guard += 1;
+            }
+            // A bad control is a message, not a panic, and the run survives it.
+            engine
+                .handle(Command::SpikeControl {
+                    control: SpikeControl::Silence {
+                        from: 0,
+                        to: 5000,
+                        on: true,
+                    },
+                })
+                .await;
+        });
+        let events = events.borrow();
+        assert!(matches!(
+            events.first(),
+            Some(Event::SpikeConfigured { neurons: 200, engine, .. }) if engine == "cpu"
+        ));
+        let mut t_end = 0.0;
+        let mut spikes = 0;
+        for e in events.iter() {
+            if let Event::SpikeReport { report } = e {
+                assert!(report.spike_neuron.iter().all(|&i| i >= 50), "a silenced neuron fired");
+                spikes += report.spike_neuron.len();
+                t_end = report.t_ms;
+            }
+        }
+        assert_eq!(t_end, 300.0);
+        assert!(spikes > 100, "only {spikes} spikes in 300 ms");
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, Event::SpikeStopped { finished: true, .. })));
+        assert!(matches!(
+            events.last(),
+            Some(Event::Error { message }) if message.contains("200")
+        ));
     }
 }
