@@ -211,7 +211,9 @@ impl GpuSession {
                 inh += 1;
             }
             if spike_neuron.len() < take {
-                let t = (step as f64 * dt as f64).floor().clamp(0.0, u32::MAX as f64);
+                let t = (step as f64 * dt as f64)
+                    .floor()
+                    .clamp(0.0, u32::MAX as f64);
                 spike_t_ms.push(t as u32);
                 spike_neuron.push(neuron);
             }
@@ -300,7 +302,10 @@ impl GpuSession {
                 0.0
             },
             rate_exc_hz: per(self.spikes_exc, self.net.n_exc),
-            rate_inh_hz: per(self.spikes_total - self.spikes_exc, self.net.n - self.net.n_exc),
+            rate_inh_hz: per(
+                self.spikes_total - self.spikes_exc,
+                self.net.n - self.net.n_exc,
+            ),
             trials: 0,
             final_pred_mse: None,
         }

@@ -41,11 +41,18 @@ fn gpu_session_matches_the_cpu_session() {
         let g = pollster::block_on(gpu.run_ms(chunk)).expect("gpu run");
         let c = cpu.run_ms(chunk);
         assert_eq!(g.t_ms, c.t_ms);
-        assert_eq!(g.spike_neuron, c.spike_neuron, "spikes differ by t = {}", c.t_ms);
+        assert_eq!(
+            g.spike_neuron, c.spike_neuron,
+            "spikes differ by t = {}",
+            c.t_ms
+        );
         assert_eq!(g.spike_t_ms, c.spike_t_ms);
         assert_eq!(g.rate_hz, c.rate_hz);
         assert_eq!(g.traces_mv, c.traces_mv);
-        assert!(g.spike_neuron.iter().all(|&i| i >= 30), "a silenced neuron fired");
+        assert!(
+            g.spike_neuron.iter().all(|&i| i >= 30),
+            "a silenced neuron fired"
+        );
     }
     assert!(gpu.done());
     assert_eq!(gpu.final_summary().spikes, cpu.final_summary().spikes);
