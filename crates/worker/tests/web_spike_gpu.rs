@@ -2,7 +2,7 @@
 //! in headless Chromium with `--enable-unsafe-webgpu` (see webdriver.json) — against the CPU engine
 //! in the same page. Its own file (its own page): it requests its own WebGPU device, not burn's.
 //! Sizes are small: software WebGPU is slow.
-//! Run: `cargo test --target wasm32-unknown-unknown --profile wasm-release --test web_spike_gpu`.
+//! Run: `cargo test -p neurolab-worker --target wasm32-unknown-unknown --profile wasm-release --test web_spike_gpu`.
 #![cfg(target_arch = "wasm32")]
 
 use neurolab_spike::gpu::GpuSim;
