@@ -72,13 +72,56 @@ fn edit(ctx: Ctx, key: String, value: String) {
             ctx.spike
                 .form
                 .set(PairsForm::from_pairs(config.to_link_pairs()));
-            if ctx.link.with_untracked(|l| l.spike != config) {
+            let old = ctx.link.with_untracked(|l| l.spike.clone());
+            if old != config {
+                let running = ctx.spike.state.with_untracked(|s| s.phase != Phase::Starting);
+                let live = running.then(|| live_controls(&old, &config)).flatten();
                 ctx.link.update(|l| l.spike = config);
-                configure(ctx);
+                match live {
+                    // Plasticity, noise and drive change in the running network.
+                    Some(controls) => {
+                        for control in controls {
+                            ctx.send(Command::SpikeControl { control });
+                        }
+                        ctx.status.set(Some("changed while running".into()));
+                    }
+                    None => configure(ctx),
+                }
             }
         }
         Err(e) => ctx.spike.form_error.set(Some(e)),
     }
+}
+
+/// The controls that turn `old` into `new` in a running network, when only plasticity, input
+/// noise or drive differ (anything else needs a new network).
+pub fn live_controls(old: &SpikeConfig, new: &SpikeConfig) -> Option<Vec<SpikeControl>> {
+    let mut same = new.clone();
+    same.plasticity = old.plasticity;
+    same.noise_exc = old.noise_exc;
+    same.noise_inh = old.noise_inh;
+    same.drive = old.drive;
+    if &same != old {
+        return None;
+    }
+    let mut controls = Vec::new();
+    if new.plasticity != old.plasticity {
+        controls.push(SpikeControl::Plasticity {
+            params: new.plasticity,
+        });
+    }
+    if (new.noise_exc, new.noise_inh) != (old.noise_exc, old.noise_inh) {
+        controls.push(SpikeControl::Noise {
+            exc: new.noise_exc,
+            inh: new.noise_inh,
+        });
+    }
+    if new.drive != old.drive {
+        controls.push(SpikeControl::Drive {
+            current: new.drive,
+        });
+    }
+    Some(controls)
 }
 
 #[component]
@@ -486,6 +529,25 @@ fn SpikeCharts(ctx: Ctx) -> impl IntoView {
                 })
                 .collect_view()}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plasticity_noise_and_drive_change_live() {
+        let old = SpikeConfig::reservoir();
+        let mut new = old.clone();
+        new.noise_exc = 3.0;
+        new.drive = 1.5;
+        new.plasticity.stdp.enabled = true;
+        let controls = live_controls(&old, &new).unwrap();
+        assert_eq!(controls.len(), 3);
+        assert!(matches!(controls[1], SpikeControl::Noise { exc, .. } if exc == 3.0));
+        new.n += 1;
+        assert_eq!(live_controls(&old, &new), None, "a new size needs a new network");
     }
 }
 
