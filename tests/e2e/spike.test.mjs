@@ -3,6 +3,7 @@
 // and reopen the same network. CPU engine (the WebGPU engine is checked by wasm-bindgen tests).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { artifact, byTestId, launch, openPage, serveDist, waitState } from './helpers.mjs';
 
 let server;
@@ -87,6 +88,28 @@ describe('spiking lab', () => {
     assertNoCrash(errors);
     assertNoCrash(again.errors);
     await again.page.close();
+    await page.close();
+  });
+
+  test('the 2003 network (1000 neurons, 10^6 synapses) runs; its real-time factor is recorded', async () => {
+    const link = '#v=1&lab=spike&preset=izhikevich2003&dur=10000&seed=1&eng=cpu&backend=cpu';
+    const { page, errors } = await openPage(browser.context, server.url + link);
+    await waitState(page, 'ready', 120_000);
+    assert.match(await text(page, 'metrics'), /synapses\s*1000000/);
+    await byTestId(page, 'run').click();
+    await waitState(page, 'finished', 300_000);
+    const progress = await text(page, 'progress');
+    const factor = Number(progress.match(/([\d.]+)× real time/)?.[1] ?? 'NaN');
+    const metrics = await text(page, 'metrics');
+    const rate = Number(metrics.match(/rate exc\.\s*([\d.]+) Hz/)?.[1] ?? 'NaN');
+    // A benchmark figure, not a pass/fail speed goal: written for the notes.
+    writeFileSync(artifact('bench-spike-wasm.txt'),
+      `izhikevich2003 (1000 neurons, 10^6 synapses), wasm CPU engine in headless Chromium: ${factor}x real time; ${progress}\n`);
+    console.log(`wasm CPU engine, izhikevich2003: ${factor}x real time`);
+    assert.ok(factor > 0, progress);
+    assert.ok(rate > 1 && rate < 40, `excitatory rate ${rate} Hz`);
+    await page.screenshot({ path: artifact('spike-2003.png'), fullPage: true });
+    assertNoCrash(errors);
     await page.close();
   });
 
