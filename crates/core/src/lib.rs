@@ -14,12 +14,18 @@ pub mod report;
 pub mod rng;
 #[cfg(feature = "compute")]
 pub mod sae;
-/// Without `compute` (the page), the SAE lab is only its config (plain data, for the link).
+/// Without `compute` (the page), the SAE lab is its config (for the link), its plain results and
+/// the host-side analysis helpers: no burn.
 #[cfg(not(feature = "compute"))]
 pub mod sae {
+    #[path = "analysis.rs"]
+    pub mod analysis;
     #[path = "config.rs"]
     mod config;
+    #[path = "report.rs"]
+    mod report;
     pub use config::*;
+    pub use report::*;
 }
 
 /// The spiking reservoir lab (its own crate: it needs no burn).

@@ -6,6 +6,9 @@
 use crate::config::{BackendChoice, GrokConfig};
 use crate::link::LabKind;
 use crate::report::StepReport;
+use crate::sae::{
+    ClampRequest, ClampResponse, FeatureDetail, FeatureSummary, SaeConfig, SaeReport, Target,
+};
 use crate::spike::config::SpikeConfig;
 use crate::spike::report::SpikeReport;
 use crate::spike::session::SpikeControl;
@@ -34,6 +37,21 @@ pub enum Command {
     /// Change the running network (inject, silence, plasticity, task switch, noise, …).
     SpikeControl {
         control: SpikeControl,
+    },
+    /// SAE lab: build its source (train the toy model or the grokking preset, or take the
+    /// grokking lab's current run when it matches) and a fresh decomposition (step 0).
+    SaeConfigure {
+        config: SaeConfig,
+    },
+    /// SAE lab: the feature list (answered with `SaeFeatureList`).
+    SaeFeatures,
+    /// SAE lab: one latent's or neuron's detail (answered with `SaeFeatureDetail`).
+    SaeFeature {
+        target: Target,
+    },
+    /// SAE lab: edit a latent or neuron at one input (answered with `SaeClamped`).
+    SaeClamp {
+        request: ClampRequest,
     },
     /// Run the current lab until its budget or a `Pause`.
     Run,
@@ -101,6 +119,40 @@ pub enum Event {
     },
     /// The simulation stopped (paused, or `duration_ms` reached when `finished`).
     SpikeStopped { t_ms: f64, finished: bool },
+    /// SAE lab: its source is being prepared (`done` of `total` source-model training steps).
+    SaePreparing {
+        what: String,
+        done: u32,
+        total: u32,
+    },
+    /// SAE lab: a decomposition exists at step 0 (answer to `SaeConfigure` and `Reset`).
+    SaeConfigured {
+        n_samples: u32,
+        /// Activation dimensions.
+        d: u32,
+        latents: u32,
+        /// Grok sources: the modulus (the clamp's inputs are pairs (a, b) < p).
+        p: Option<u32>,
+        /// Where the activations came from, for the user.
+        source: String,
+    },
+    /// SAE lab: metrics at a report step.
+    SaeReport { report: SaeReport },
+    /// SAE lab: between reports.
+    SaeProgress {
+        step: u32,
+        steps_per_s: f64,
+        running: bool,
+    },
+    /// SAE lab: training stopped (paused, or `steps` reached when `finished`).
+    SaeStopped { step: u32, finished: bool },
+    /// SAE lab: every latent, densest first.
+    SaeFeatureList { features: Vec<FeatureSummary> },
+    SaeFeatureDetail { detail: FeatureDetail },
+    SaeClamped {
+        request: ClampRequest,
+        response: ClampResponse,
+    },
     /// Something failed; the message is for the user.
     Error { message: String },
 }

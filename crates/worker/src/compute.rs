@@ -13,6 +13,7 @@ use neurolab_core::grok::{backend_cpu, GrokSession, CPU_BACKEND_NAME};
 use neurolab_core::link::LabKind;
 use neurolab_core::protocol::{BackendInfo, Command, Event};
 
+use crate::sae::SaeRunner;
 use crate::spike::SpikeRunner;
 
 /// Train this long before letting the event loop run (and commands arrive).
@@ -44,6 +45,7 @@ pub struct Engine {
     /// The lab that `Run`/`Pause`/`Step`/`Reset` address.
     lab: LabKind,
     spike: SpikeRunner,
+    sae: SaeRunner,
 }
 
 /// Steps per second, smoothed over progress windows.
@@ -92,11 +94,12 @@ impl Engine {
             rate: Rate::default(),
             lab: LabKind::Grok,
             spike: SpikeRunner::default(),
+            sae: SaeRunner::default(),
         }
     }
 
     pub fn is_running(&self) -> bool {
-        self.running || self.spike.is_running()
+        self.running || self.spike.is_running() || self.sae.is_running()
     }
 
     fn post(&self, event: Event) {
@@ -123,6 +126,30 @@ impl Engine {
             }
             (Command::Step, LabKind::Spike) => self.spike.step(post).await,
             (Command::Reset, LabKind::Spike) => self.spike.reset(post).await,
+            // The SAE lab (its runner; a grok source may use the grokking lab's session).
+            (Command::SaeConfigure { config }, _) => match self.device() {
+                Ok(device) => {
+                    self.sae
+                        .configure(config, &device, self.session.as_ref(), post)
+                        .await
+                }
+                // Before `Init`: build it when the backend is ready.
+                Err(_) => {
+                    self.sae.remember(config);
+                    Ok(())
+                }
+            },
+            (Command::SaeFeatures, _) => self.sae.features(post).await,
+            (Command::SaeFeature { target }, _) => self.sae.feature(target, post).await,
+            (Command::SaeClamp { request }, _) => self.sae.clamp(request, post).await,
+            (Command::Run, LabKind::Sae) => self.sae.start((self.clock_ms)(), post),
+            (Command::Pause, LabKind::Sae) => self.sae.stop(post).await,
+            (Command::Step, LabKind::Sae) => self.sae.step(post).await,
+            (Command::Reset, LabKind::Sae) => match self.device() {
+                Ok(device) => self.sae.reset(&device, self.session.as_ref(), post).await,
+                Err(e) => Err(e),
+            },
+            (Command::ExportWeights, LabKind::Sae) => self.sae.export(post).await,
             (Command::Run, _) => self.run(),
             (Command::Pause, _) => {
                 self.stop();
@@ -149,6 +176,17 @@ impl Engine {
         if self.spike.is_running() {
             self.spike.stop(&*self.post);
         }
+        if self.sae.is_running() {
+            self.sae.halt(&*self.post);
+        }
+    }
+
+    /// The device the labs' sessions live on (after `Init`).
+    fn device(&self) -> Result<Device, String> {
+        self.backend
+            .as_ref()
+            .map(|(d, _)| d.clone())
+            .ok_or_else(|| "the backend is not ready yet".to_string())
     }
 
     async fn init(&mut self, choice: BackendChoice) -> Result<(), String> {
@@ -158,10 +196,17 @@ impl Engine {
         // Drop the old session before building one on the new device.
         self.session = None;
         self.backend = Some((device, info));
-        match self.config.clone() {
-            Some(config) => self.configure(config).await,
-            None => Ok(()),
+        if let Some(config) = self.config.clone() {
+            self.configure(config).await?;
         }
+        // The SAE lab's session moves to the new device too.
+        if let Some(config) = self.sae.config().cloned() {
+            let device = self.device()?;
+            self.sae
+                .configure(config, &device, self.session.as_ref(), &*self.post)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn device_for(&mut self, choice: BackendChoice) -> (Device, BackendInfo) {
@@ -291,6 +336,18 @@ impl Engine {
             let result = self
                 .spike
                 .chunk(budget_ms, self.clock_ms, &*self.post)
+                .await;
+            if let Err(message) = result {
+                self.pause_all();
+                self.post(Event::Error { message });
+            }
+            return;
+        }
+        if self.sae.is_running() {
+            let on_gpu = self.on_gpu();
+            let result = self
+                .sae
+                .chunk(budget_ms, on_gpu, self.clock_ms, &*self.post)
                 .await;
             if let Err(message) = result {
                 self.pause_all();
@@ -708,7 +765,11 @@ mod tests {
         config.n = 200;
         config.duration_ms = 300;
         pollster::block_on(async {
-            engine.handle(Command::Lab { lab: LabKind::Spike }).await;
+            engine
+                .handle(Command::Lab {
+                    lab: LabKind::Spike,
+                })
+                .await;
             engine
                 .handle(Command::SpikeConfigure {
                     config: config.clone(),
@@ -749,7 +810,10 @@ mod tests {
         let mut spikes = 0;
         for e in events.iter() {
             if let Event::SpikeReport { report } = e {
-                assert!(report.spike_neuron.iter().all(|&i| i >= 50), "a silenced neuron fired");
+                assert!(
+                    report.spike_neuron.iter().all(|&i| i >= 50),
+                    "a silenced neuron fired"
+                );
                 spikes += report.spike_neuron.len();
                 t_end = report.t_ms;
             }
@@ -763,5 +827,174 @@ mod tests {
             events.last(),
             Some(Event::Error { message }) if message.contains("200")
         ));
+    }
+
+    /// A small toy-source SAE the worker tests train in a second or two.
+    fn tiny_sae() -> neurolab_core::sae::SaeConfig {
+        let mut c = neurolab_core::sae::SaeConfig::preset(neurolab_core::sae::SaeSource::Toy);
+        c.toy_n = 16;
+        c.toy_m = 6;
+        c.toy_steps = 600;
+        c.toy_samples = 2048;
+        c.latents = 32;
+        c.k = 3;
+        c.k_aux = 4;
+        c.steps = 400;
+        c.report_every = 100;
+        c
+    }
+
+    #[test]
+    fn the_sae_lab_trains_browses_and_clamps() {
+        use neurolab_core::sae::{ClampInput, ClampOp, ClampRequest, Target};
+        let (mut engine, events) = engine();
+        pollster::block_on(async {
+            engine
+                .handle(Command::Init {
+                    backend: BackendChoice::Cpu,
+                })
+                .await;
+            engine.handle(Command::Lab { lab: LabKind::Sae }).await;
+            engine
+                .handle(Command::SaeConfigure { config: tiny_sae() })
+                .await;
+            engine.handle(Command::Run).await;
+            let mut guard = 0;
+            while engine.is_running() && guard < 100_000 {
+                engine.train_chunk(CHUNK_MS).await;
+                guard += 1;
+            }
+        });
+        let (first, last, top) = {
+            let ev = events.borrow();
+            assert!(matches!(
+                ev.iter().find(|e| matches!(e, Event::SaeConfigured { .. })),
+                Some(Event::SaeConfigured {
+                    n_samples: 2048,
+                    d: 6,
+                    latents: 32,
+                    p: None,
+                    ..
+                })
+            ));
+            let steps: Vec<u32> = ev
+                .iter()
+                .filter_map(|e| match e {
+                    Event::SaeReport { report } => Some(report.step),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(steps, [0, 100, 200, 300, 400]);
+            let mmcs: Vec<f32> = ev
+                .iter()
+                .filter_map(|e| match e {
+                    Event::SaeReport { report } => report.mmcs,
+                    _ => None,
+                })
+                .collect();
+            assert!(ev.iter().any(|e| matches!(
+                e,
+                Event::SaeStopped {
+                    step: 400,
+                    finished: true
+                }
+            )));
+            // The list arrives after the stop, densest first.
+            let list = ev
+                .iter()
+                .rev()
+                .find_map(|e| match e {
+                    Event::SaeFeatureList { features } => Some(features.clone()),
+                    _ => None,
+                })
+                .expect("a feature list");
+            assert_eq!(list.len(), 32);
+            assert!(list.windows(2).all(|w| w[0].density >= w[1].density));
+            assert!(list[0].best_true.is_some() && !list[0].label.is_empty());
+            (mmcs[0], *mmcs.last().unwrap(), list[0].index)
+        };
+        assert!(last > first + 0.1 && last > 0.6, "MMCS {first} -> {last}");
+        events.borrow_mut().clear();
+        let request = ClampRequest {
+            input: ClampInput::Sample(0),
+            target: Target::Feature(top),
+            op: ClampOp::Set(5.0),
+        };
+        pollster::block_on(async {
+            engine
+                .handle(Command::SaeFeature {
+                    target: Target::Feature(top),
+                })
+                .await;
+            engine.handle(Command::SaeClamp { request }).await;
+            // A bad index is a message naming the limit, not a panic.
+            engine
+                .handle(Command::SaeFeature {
+                    target: Target::Feature(99),
+                })
+                .await;
+        });
+        let ev = events.borrow();
+        assert!(matches!(&ev[0], Event::SaeFeatureDetail { detail }
+            if detail.target == Target::Feature(top) && detail.top_inputs.len() > 3 && detail.density > 0.0));
+        match &ev[1] {
+            Event::SaeClamped { response, .. } => {
+                assert_eq!(response.value_after, 5.0);
+                let moved: f32 = response
+                    .outputs_before
+                    .iter()
+                    .zip(&response.outputs_after)
+                    .map(|(a, b)| (a - b).abs())
+                    .sum();
+                assert!(
+                    moved > 0.1,
+                    "setting a feature to 5 moved the outputs by {moved}"
+                );
+            }
+            other => panic!("expected SaeClamped, got {other:?}"),
+        }
+        assert!(matches!(&ev[2], Event::Error { message } if message.contains("below 32")));
+    }
+
+    #[test]
+    fn a_grok_sae_decomposes_the_grokking_labs_run() {
+        use neurolab_core::sae::{SaeConfig, SaeSource};
+        let (mut engine, events) = engine();
+        let mut c = SaeConfig::preset(SaeSource::GrokMlp);
+        c.latents = 16;
+        c.k = 2;
+        c.k_aux = 4;
+        c.batch = 16;
+        c.steps = 3;
+        c.grok_p = 13;
+        pollster::block_on(async {
+            engine
+                .handle(Command::Init {
+                    backend: BackendChoice::Cpu,
+                })
+                .await;
+            engine.handle(Command::Configure { config: tiny() }).await;
+            engine.handle(Command::Step).await;
+            engine.handle(Command::Lab { lab: LabKind::Sae }).await;
+            engine.handle(Command::SaeConfigure { config: c }).await;
+            engine.handle(Command::Step).await;
+        });
+        let ev = events.borrow();
+        let configured = ev.iter().find_map(|e| match e {
+            Event::SaeConfigured {
+                n_samples,
+                p,
+                source,
+                ..
+            } => Some((*n_samples, *p, source.clone())),
+            _ => None,
+        });
+        let (n, p, source) = configured.expect("configured");
+        // The run's p (7), not the link's 13.
+        assert_eq!((n, p), (49, Some(7)));
+        assert!(source.contains("grokking lab's run"), "{source}");
+        assert!(ev
+            .iter()
+            .any(|e| matches!(e, Event::SaeReport { report } if report.step == 1 && report.ce_loss_score.is_some())));
     }
 }

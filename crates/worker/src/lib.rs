@@ -3,6 +3,7 @@
 //! The page (`neurolab-web`) never links burn: only this wasm carries it, so it is downloaded once.
 
 pub mod compute;
+pub mod sae;
 pub mod spike;
 
 /// Run the wasm module's static constructors, once, first thing in `main`.
