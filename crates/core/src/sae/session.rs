@@ -189,8 +189,9 @@ pub struct SaeSession {
     scale: Tensor<1>,
     n: usize,
     d: usize,
-    /// Grok sources: p, and labels `[N]`.
+    /// Grok sources: p, the operation, and labels `[N]`.
     p: usize,
+    op: Op,
     labels: Option<Tensor<1, Int>>,
     /// Transformer MLP site: the residual before the MLP `[N, d_model]`.
     resid_mid: Option<Tensor<2>>,
@@ -280,6 +281,7 @@ impl SaeSession {
         let mut s = Self::build(config, device, source, site.acts, Some(labels), None)?;
         s.resid_mid = site.resid_mid;
         s.p = p;
+        s.op = op;
         Ok(s)
     }
 
@@ -317,6 +319,7 @@ impl SaeSession {
             n,
             d,
             p: 0,
+            op: Op::Add,
             labels,
             resid_mid: None,
             true_dirs,
@@ -678,10 +681,7 @@ impl SaeSession {
                 sample: i as u32,
                 a: (p > 0).then_some((i / p.max(1)) as u32),
                 b: (p > 0).then_some((i % p.max(1)) as u32),
-                label: (p > 0).then(|| {
-                    let gc = grok_preset(&self.config);
-                    gc.op.apply((i / p) as u32, (i % p) as u32, p as u32)
-                }),
+                label: (p > 0).then(|| self.op.apply((i / p) as u32, (i % p) as u32, p as u32)),
                 activation: acts[i],
             })
             .collect();
