@@ -12,6 +12,8 @@ pub mod form;
 pub mod lab;
 pub mod pairs_form;
 pub mod plot;
+pub mod sae_lab;
+pub mod sae_ui;
 pub mod spike_lab;
 pub mod spike_ui;
 pub mod ui;

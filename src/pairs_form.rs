@@ -136,6 +136,28 @@ pub fn label(key: &str) -> &str {
         "se" => "sample every",
         "alpha" => "FORCE α",
         "ue" => "update every",
+        // The SAE lab.
+        "source" => "activations",
+        "kind" => "decomposition",
+        "site" => "transformer site",
+        "latents" => "latents L",
+        "k" => "TopK k",
+        "k_aux" => "AuxK k_aux",
+        "aux_coef" => "AuxK coefficient",
+        "dead_after" => "dead after (samples)",
+        "l1" => "L1 λ",
+        "lr" => "learning rate",
+        "steps" => "steps",
+        "batch" => "batch",
+        "report_every" => "report every",
+        "toy_n" => "true features n",
+        "toy_m" => "hidden dims m",
+        "toy_p_active" => "p(active)",
+        "toy_decay" => "importance decay",
+        "toy_steps" => "toy model steps",
+        "toy_samples" => "samples",
+        "grok_p" => "modulus p",
+        "grok_steps" => "grokking steps",
         other => other,
     }
 }
@@ -155,8 +177,27 @@ pub fn choices(key: &str) -> Option<&'static [&'static str]> {
         "hom" => &["off", "scaling", "intrinsic", "both"],
         "source" => &["toy", "grok-mlp", "grok-transformer"],
         "kind" => &["topk", "relu-l1", "snmf"],
+        "site" => &["resid", "mlp"],
         _ => return None,
     })
+}
+
+/// The SAE form's section for a key, or `None` when the key does not apply to this config
+/// (TopK keys under ReLU+L1, toy keys under a grok source, …).
+pub fn sae_group(key: &str, source: &str, kind: &str) -> Option<&'static str> {
+    let toy = source == "toy";
+    match key {
+        "source" => Some("source"),
+        "site" => (source == "grok-transformer").then_some("source"),
+        k if k.starts_with("toy_") => toy.then_some("source"),
+        k if k.starts_with("grok_") => (!toy).then_some("source"),
+        "kind" | "latents" => Some("decomposition"),
+        "k" | "k_aux" | "aux_coef" => (kind == "topk").then_some("decomposition"),
+        "l1" => (kind == "relu-l1").then_some("decomposition"),
+        "dead_after" => (kind != "snmf").then_some("decomposition"),
+        "lr" | "batch" => (kind != "snmf").then_some("training"),
+        _ => Some("training"),
+    }
 }
 
 /// The form's section for a key.
@@ -208,5 +249,36 @@ mod tests {
             form = PairsForm::from_pairs(c.to_link_pairs());
             assert_eq!(form.get("task"), Some(task));
         }
+    }
+
+    #[test]
+    fn the_sae_form_shows_only_the_keys_that_apply() {
+        use neurolab_core::sae::{SaeConfig, SaeSource};
+        let keys = |c: &SaeConfig| -> Vec<&'static str> {
+            c.to_link_pairs()
+                .into_iter()
+                .filter(|(k, _)| sae_group(k, c.source.name(), c.kind.name()).is_some())
+                .map(|(k, _)| k)
+                .collect()
+        };
+        let toy = SaeConfig::preset(SaeSource::Toy);
+        let shown = keys(&toy);
+        assert!(shown.contains(&"toy_n") && shown.contains(&"k"));
+        assert!(!shown.contains(&"grok_p") && !shown.contains(&"l1") && !shown.contains(&"site"));
+        let grok = SaeConfig::preset(SaeSource::GrokTransformer);
+        let shown = keys(&grok);
+        assert!(shown.contains(&"grok_p") && shown.contains(&"site") && !shown.contains(&"toy_n"));
+        // Switching the decomposition starts from the source's defaults, with the new kind.
+        let mut form = PairsForm::from_pairs(toy.to_link_pairs());
+        form.set("latents", "48");
+        form.set("kind", "relu-l1");
+        let c: SaeConfig = form.parse("kind", SaeConfig::from_link_pairs).unwrap();
+        assert_eq!(c.kind.name(), "relu-l1");
+        assert_eq!(c.latents, toy.latents);
+        assert!(keys(&c).contains(&"l1") && !keys(&c).contains(&"k"));
+        form.set("kind", "topk");
+        form.set("k", "999");
+        let err = form.parse("k", SaeConfig::from_link_pairs).unwrap_err();
+        assert!(err.starts_with("k must be between 1 and"), "{err}");
     }
 }

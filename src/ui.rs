@@ -13,6 +13,7 @@ use base64::Engine as _;
 use leptos::prelude::*;
 use neurolab_core::config::{BackendChoice, Preset};
 use crate::spike_ui::{SpikeCtx, SpikeLab};
+use crate::sae_ui::{SaeCtx, SaeLab};
 use neurolab_core::link::{LabKind, LabLink, LinkError};
 use neurolab_core::protocol::{Command, Event};
 use neurolab_core::report::{curves_csv, StepReport};
@@ -68,6 +69,8 @@ pub struct Ctx {
     worker: StoredValue<Option<WorkerLink>, LocalStorage>,
     /// The spiking lab's page state.
     pub spike: SpikeCtx,
+    /// The SAE lab's page state.
+    pub sae: SaeCtx,
     /// Labs whose session the worker has been asked to build.
     configured: RwSignal<Vec<LabKind>>,
 }
@@ -104,6 +107,25 @@ impl Ctx {
                 | Event::SpikeStopped { .. }
         );
         let lab = self.link.with_untracked(|l| l.lab);
+        // The SAE lab's events (and errors while it is shown) go to its state.
+        let sae_event = matches!(
+            event,
+            Event::SaePreparing { .. }
+                | Event::SaeConfigured { .. }
+                | Event::SaeReport { .. }
+                | Event::SaeProgress { .. }
+                | Event::SaeStopped { .. }
+                | Event::SaeFeatureList { .. }
+                | Event::SaeFeatureDetail { .. }
+                | Event::SaeClamped { .. }
+        );
+        if sae_event || (lab == LabKind::Sae && matches!(event, Event::Error { .. })) {
+            if let Event::Error { message } = &event {
+                self.status.set(Some(message.clone()));
+            }
+            self.sae.state.update(|s| s.apply(&event));
+            return;
+        }
         if spike_event || (lab == LabKind::Spike && matches!(event, Event::Error { .. })) {
             if let Event::Error { message } = &event {
                 self.status.set(Some(message.clone()));
@@ -143,7 +165,10 @@ impl Ctx {
                 let config = self.link.with_untracked(|l| l.spike.clone());
                 crate::spike_ui::restart(self, Command::SpikeConfigure { config });
             }
-            LabKind::Sae => {}
+            LabKind::Sae => {
+                let config = self.link.with_untracked(|l| l.sae.clone());
+                crate::sae_ui::restart(self, Command::SaeConfigure { config });
+            }
         }
     }
 
@@ -193,6 +218,7 @@ pub fn App() -> impl IntoView {
         geometry: StoredValue::new([None; 3]),
         worker: StoredValue::new_local(None),
         spike: SpikeCtx::new(&link.spike),
+        sae: SaeCtx::new(&link.sae),
         configured: RwSignal::new(Vec::new()),
     };
     match WorkerLink::start(WORKER_URL, move |event| ctx.on_event(event)) {
@@ -225,7 +251,7 @@ pub fn App() -> impl IntoView {
                 {move || match lab() {
                     LabKind::Grok => view! { <GrokLab ctx=ctx /> }.into_any(),
                     LabKind::Spike => view! { <SpikeLab ctx=ctx /> }.into_any(),
-                    LabKind::Sae => view! { <p class="muted">"The SAE lab is coming."</p> }.into_any(),
+                    LabKind::Sae => view! { <SaeLab ctx=ctx /> }.into_any(),
                 }}
             </main>
         </div>
