@@ -5,6 +5,7 @@
 pub mod analysis;
 mod config;
 mod model;
+mod report;
 mod session;
 mod snmf;
 mod source;
@@ -12,10 +13,8 @@ mod toy;
 
 pub use config::*;
 pub use model::{sae_step, unit_rows, Sae, StepKind, StepOut};
-pub use session::{
-    grok_preset, ClampInput, ClampOp, ClampRequest, ClampResponse, FeatureDetail, FeatureSummary,
-    LogitEffect, SaeError, SaeReport, SaeSession, Target, TopInput, SNMF_ACTIVE,
-};
+pub use report::*;
+pub use session::{grok_preset, SaeError, SaeSession, SNMF_ACTIVE};
 pub use snmf::Snmf;
 pub use source::{SiteActs, SourceModel};
 pub use toy::{sample_hidden, train_toy, ToyModel, ToySpec};

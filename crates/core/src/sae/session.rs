@@ -7,11 +7,13 @@
 //! that E‖x‖² = d (so λ and the learning rate mean the same on every source); everything spliced
 //! back into a model is divided by it first.
 
-use super::analysis::{
-    density_histogram, fourier_label, histogram, top_n, DensityHistogram, FourierLabel, Histogram,
-};
+use super::analysis::{density_histogram, fourier_label, histogram, top_n, FourierLabel};
 use super::config::{SaeConfig, SaeConfigError, SaeKind, SaeSource};
 use super::model::{sae_step, Sae, StepKind};
+use super::report::{
+    ClampInput, ClampOp, ClampRequest, ClampResponse, FeatureDetail, FeatureSummary, LogitEffect,
+    SaeReport, Target, TopInput,
+};
 use super::snmf::Snmf;
 use super::source::SourceModel;
 use super::toy::{sample_hidden, train_toy, ToySpec};
@@ -22,7 +24,6 @@ use burn::module::Module;
 use burn::optim::{AdamConfig, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, softmax};
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use thiserror::Error;
 
@@ -47,128 +48,6 @@ pub enum SaeError {
     Export(String),
     #[error("{0}")]
     Request(String),
-}
-
-/// Metrics at one step, read back in one transfer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct SaeReport {
-    pub step: u32,
-    /// Mean over samples of ‖x − x̂‖² / d, in normalised units (E‖x‖²/d = 1).
-    pub mse: f32,
-    /// Fraction of variance unexplained: Σ‖x − x̂‖² / Σ‖x − x̄‖².
-    pub fvu: f32,
-    /// Mean number of active latents per sample.
-    pub l0: f32,
-    /// SAEs: latents that have not fired in the last `dead_after` training samples;
-    /// semi-NMF: latents never active on the data.
-    pub dead_frac: f32,
-    pub density_hist: DensityHistogram,
-    /// Grok sources: (CE_zero_abl − CE_sae) / (CE_zero_abl − CE_clean) over all p² pairs.
-    pub ce_loss_score: Option<f32>,
-    pub ce_clean: Option<f32>,
-    pub ce_sae: Option<f32>,
-    pub ce_zero_abl: Option<f32>,
-    /// Toy source: mean over true features of the best cosine with a decoder direction.
-    pub mmcs: Option<f32>,
-    /// Last training step's loss terms (0 before the first step; semi-NMF: none).
-    pub loss_recon: f32,
-    pub loss_aux: f32,
-}
-
-/// One latent in the browser's list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FeatureSummary {
-    pub index: u32,
-    /// Fraction of samples where it is active.
-    pub density: f32,
-    pub max_act: f32,
-    /// Mean activation over the samples where it is active.
-    pub mean_act: f32,
-    /// Automatic label: grok sources the dominant Fourier frequency, toy the matching feature.
-    pub label: String,
-    pub fourier: Option<FourierLabel>,
-    /// Toy: (true feature index, cosine with its direction).
-    pub best_true: Option<(u32, f32)>,
-}
-
-/// What to open in the browser: an SAE latent or a raw model neuron (a site dimension).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Target {
-    Feature(u32),
-    Neuron(u32),
-}
-
-/// One sample that activates a target.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TopInput {
-    pub sample: u32,
-    /// Grok sources: the pair and its label.
-    pub a: Option<u32>,
-    pub b: Option<u32>,
-    pub label: Option<u32>,
-    pub activation: f32,
-}
-
-/// Output-logit effect of one unit along a direction (through the model's unembedding).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct LogitEffect {
-    /// (output, logit change), largest first.
-    pub promoted: Vec<(u32, f32)>,
-    /// (output, logit change), most negative first.
-    pub suppressed: Vec<(u32, f32)>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FeatureDetail {
-    pub target: Target,
-    pub density: f32,
-    pub top_inputs: Vec<TopInput>,
-    /// Grok sources: activation over (a, b), row-major `p × p`.
-    pub heatmap: Option<Vec<f32>>,
-    pub p: Option<u32>,
-    pub fourier: Option<FourierLabel>,
-    pub histogram: Histogram,
-    pub logit_effect: LogitEffect,
-    pub best_true: Option<(u32, f32)>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClampOp {
-    Set(f32),
-    Zero,
-    /// Replace by its mean over all samples.
-    MeanAblate,
-    Scale(f32),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClampInput {
-    /// Grok sources.
-    Pair { a: u32, b: u32 },
-    /// Any source: the index of an activation sample.
-    Sample(u32),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct ClampRequest {
-    pub input: ClampInput,
-    pub target: Target,
-    pub op: ClampOp,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClampResponse {
-    /// Logits over p (grok) or the toy model's n outputs, before and after.
-    pub outputs_before: Vec<f32>,
-    pub outputs_after: Vec<f32>,
-    /// Grok sources: softmax over p.
-    pub probs_before: Option<Vec<f32>>,
-    pub probs_after: Option<Vec<f32>>,
-    pub value_before: f32,
-    pub value_after: f32,
 }
 
 enum Method {

@@ -1,0 +1,101 @@
+// End-to-end journey through the SAE lab in headless Chromium (CPU backend): open a tiny toy-model
+// SAE from a link, train it to the end, see MMCS in the metrics, open a feature in the browser,
+// clamp it and see the model's output change, then reopen the share link with the same config.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { artifact, byTestId, launch, openPage, serveDist, waitState } from './helpers.mjs';
+
+let server;
+before(async () => { server = await serveDist(); });
+after(() => server?.stop());
+
+// 16 true features in 6 dims, 32 latents, TopK k = 3: seconds on the wasm CPU backend.
+const LINK = '#v=1&lab=sae&source=toy&kind=topk&latents=32&k=3&k_aux=4&steps=300&batch=128'
+  + '&report_every=50&seed=4&toy_n=16&toy_m=6&toy_steps=400&toy_samples=1024&backend=cpu';
+
+function assertNoCrash(errors) {
+  const crashes = errors.filter((e) => /panicked|RuntimeError|unreachable|uncaught/i.test(e));
+  assert.deepEqual(crashes, [], 'the page logged a crash');
+}
+
+async function text(page, id) {
+  return (await byTestId(page, id).textContent())?.trim() ?? '';
+}
+
+describe('SAE lab', () => {
+  let browser;
+  before(async () => { browser = await launch({ webgpu: false }); });
+  after(async () => { await browser?.close(); });
+
+  test('train, browse a feature, clamp it, share and reopen', async () => {
+    const { page, errors } = await openPage(browser.context, server.url + LINK);
+    await waitState(page, 'ready', 90_000);
+    assert.equal(await byTestId(page, 'lab-picker').inputValue(), 'sae');
+    assert.equal(await byTestId(page, 'sae-latents').inputValue(), '32');
+    assert.match(await text(page, 'sae-source'), /16 features in 6 dims/);
+
+    await byTestId(page, 'run').click();
+    await waitState(page, 'finished', 90_000);
+    const metrics = await text(page, 'metrics');
+    assert.match(metrics, /step\s*300/);
+    const mmcs = Number(metrics.match(/MMCS\s*([\d.]+)/)?.[1] ?? 'NaN');
+    assert.ok(mmcs > 0.5, `MMCS after training: ${mmcs} (${metrics})`);
+    assert.match(metrics, /FVU/);
+    assert.doesNotMatch(metrics, /CE-loss score/, 'no CE score on the toy source');
+
+    // The feature browser: the densest feature first; open it.
+    await page.waitForSelector('[data-testid="feature-list"] li');
+    const first = page.locator('[data-testid="feature-list"] li').first();
+    const id = await first.getAttribute('data-testid');
+    const index = Number(id.replace('feature-', ''));
+    await first.click();
+    await page.waitForFunction((i) => document.querySelector('[data-testid="feature-title"]')
+      ?.textContent.includes(`feature #${i}`), index, { timeout: 30_000 });
+    assert.match(await text(page, 'feature-title'), /matches true feature \d+ \(cos/);
+    assert.ok(await page.locator('[data-testid="top-inputs"] li').count() > 3, 'top inputs listed');
+    assert.equal(await byTestId(page, 'clamp-index').inputValue(), String(index), 'the clamp targets it');
+
+    // Clamp: set the feature to 0 and then to a large value at its top input.
+    const sample = (await page.locator('[data-testid="top-inputs"] li').first().textContent())
+      .match(/sample (\d+)/)[1];
+    await byTestId(page, 'clamp-input').fill(sample);
+    await byTestId(page, 'clamp-input').dispatchEvent('change');
+    await byTestId(page, 'clamp-op').selectOption('zero');
+    await byTestId(page, 'clamp').click();
+    await page.waitForFunction(() => /→ 0\.000 ·/.test(
+      document.querySelector('[data-testid="clamp-result"]').textContent), null, { timeout: 30_000 });
+    const zeroed = await text(page, 'clamp-result');
+    await byTestId(page, 'clamp-op').selectOption('set');
+    await byTestId(page, 'clamp-value').fill('20');
+    await byTestId(page, 'clamp-value').dispatchEvent('change');
+    await byTestId(page, 'clamp').click();
+    await page.waitForFunction(() => /→ 20\.00 ·/.test(
+      document.querySelector('[data-testid="clamp-result"]').textContent), null, { timeout: 30_000 });
+    const boosted = await text(page, 'clamp-result');
+    assert.notEqual(boosted, zeroed, 'the clamp result changes');
+    // The model's output after the edit differs between the two clamps.
+    assert.notEqual(boosted.split('after:')[1], zeroed.split('after:')[1], `${zeroed} vs ${boosted}`);
+    await page.screenshot({ path: artifact('sae-clamp.png'), fullPage: true });
+
+    // A bad clamp input is explained, not sent.
+    await byTestId(page, 'clamp-input').fill('99999');
+    await byTestId(page, 'clamp-input').dispatchEvent('change');
+    await byTestId(page, 'clamp').click();
+    assert.match(await text(page, 'status'), /sample must be a whole number from 0 to 1023/);
+
+    // The share link reopens the same config.
+    const link = await byTestId(page, 'share-link').inputValue();
+    assert.match(link, /lab=sae/);
+    assert.match(link, /latents=32/);
+    assert.match(link, /toy_samples=1024/);
+    const again = await openPage(browser.context, link);
+    await waitState(again.page, 'ready', 90_000);
+    assert.equal(await byTestId(again.page, 'sae-latents').inputValue(), '32');
+    assert.equal(await byTestId(again.page, 'sae-seed').inputValue(), '4');
+    assert.equal(await byTestId(again.page, 'sae-k').inputValue(), '3');
+    assertNoCrash(errors);
+    assertNoCrash(again.errors);
+    await again.page.close();
+    await page.close();
+  });
+});
