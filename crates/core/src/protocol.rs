@@ -81,7 +81,9 @@ pub enum Event {
     /// The worker's wasm has loaded and accepts commands.
     Loaded,
     /// The backend is ready (answer to `Init`).
-    Backend { info: BackendInfo },
+    Backend {
+        info: BackendInfo,
+    },
     /// A session exists at step 0 (answer to `Configure` and `Reset`).
     Configured {
         n_train: u32,
@@ -89,7 +91,9 @@ pub enum Event {
         n_params: u32,
     },
     /// Metrics at a report step.
-    Report { report: StepReport },
+    Report {
+        report: StepReport,
+    },
     /// Progress between reports: the current step and the measured speed.
     Progress {
         step: u32,
@@ -97,9 +101,15 @@ pub enum Event {
         running: bool,
     },
     /// Training stopped (paused, or the budget was reached when `finished`).
-    Stopped { step: u32, finished: bool },
+    Stopped {
+        step: u32,
+        finished: bool,
+    },
     /// The weights, base64-encoded safetensors bytes.
-    Weights { file_name: String, base64: String },
+    Weights {
+        file_name: String,
+        base64: String,
+    },
     /// A spiking network exists at t = 0 (answer to `SpikeConfigure` and `Reset`).
     SpikeConfigured {
         neurons: u32,
@@ -110,7 +120,9 @@ pub enum Event {
         note: Option<String>,
     },
     /// One chunk of simulated time.
-    SpikeReport { report: SpikeReport },
+    SpikeReport {
+        report: SpikeReport,
+    },
     /// Between reports: simulated time, and simulated ms per wall ms (the real-time factor).
     SpikeProgress {
         t_ms: f64,
@@ -118,7 +130,10 @@ pub enum Event {
         running: bool,
     },
     /// The simulation stopped (paused, or `duration_ms` reached when `finished`).
-    SpikeStopped { t_ms: f64, finished: bool },
+    SpikeStopped {
+        t_ms: f64,
+        finished: bool,
+    },
     /// SAE lab: its source is being prepared (`done` of `total` source-model training steps).
     SaePreparing {
         what: String,
@@ -137,7 +152,9 @@ pub enum Event {
         source: String,
     },
     /// SAE lab: metrics at a report step.
-    SaeReport { report: SaeReport },
+    SaeReport {
+        report: SaeReport,
+    },
     /// SAE lab: between reports.
     SaeProgress {
         step: u32,
@@ -145,16 +162,25 @@ pub enum Event {
         running: bool,
     },
     /// SAE lab: training stopped (paused, or `steps` reached when `finished`).
-    SaeStopped { step: u32, finished: bool },
+    SaeStopped {
+        step: u32,
+        finished: bool,
+    },
     /// SAE lab: every latent, densest first.
-    SaeFeatureList { features: Vec<FeatureSummary> },
-    SaeFeatureDetail { detail: FeatureDetail },
+    SaeFeatureList {
+        features: Vec<FeatureSummary>,
+    },
+    SaeFeatureDetail {
+        detail: FeatureDetail,
+    },
     SaeClamped {
         request: ClampRequest,
         response: ClampResponse,
     },
     /// Something failed; the message is for the user.
-    Error { message: String },
+    Error {
+        message: String,
+    },
 }
 
 impl Command {
