@@ -32,6 +32,8 @@ pub struct SaeLabState {
     /// The step budget of the configured decomposition.
     pub budget: u32,
     pub features: Vec<FeatureSummary>,
+    /// The training step the feature list was computed at.
+    pub features_step: Option<u32>,
     /// What the browser shows (a latent or a neuron) and its detail once it arrives.
     pub selected: Option<Target>,
     pub detail: Option<FeatureDetail>,
@@ -107,6 +109,7 @@ impl SaeLabState {
             }
             Event::SaeFeatureList { features } => {
                 self.features = features.clone();
+                self.features_step = Some(self.step);
             }
             Event::SaeFeatureDetail { detail } => {
                 self.selected = Some(detail.target);

@@ -394,7 +394,11 @@ fn FeatureBrowser(ctx: Ctx) -> impl IntoView {
         <div class="sae-browser">
             <div class="feature-list-box">
                 <h3>"Features (densest first)"</h3>
-                <ol class="feature-list" data-testid="feature-list">
+                <ol
+                    class="feature-list"
+                    data-testid="feature-list"
+                    data-step=move || ctx.sae.state.with(|s| s.features_step.map(|v| v.to_string()))
+                >
                     {move || {
                         items()
                             .into_iter()
@@ -488,10 +492,14 @@ fn FeatureDetailView(ctx: Ctx) -> impl IntoView {
                     d.top_inputs
                         .iter()
                         .map(|t| match (t.a, t.b, t.label) {
-                            (Some(a), Some(b), Some(c)) => {
-                                format!("({a}, {b}) → {c}: {}", fmt_sig(t.activation))
-                            }
-                            _ => format!("sample {}: {}", t.sample, fmt_sig(t.activation)),
+                            (Some(a), Some(b), Some(c)) => (
+                                format!("{a}, {b}"),
+                                format!("({a}, {b}) → {c}: {}", fmt_sig(t.activation)),
+                            ),
+                            _ => (
+                                t.sample.to_string(),
+                                format!("sample {}: {}", t.sample, fmt_sig(t.activation)),
+                            ),
                         })
                         .collect::<Vec<_>>()
                 })
@@ -523,7 +531,21 @@ fn FeatureDetailView(ctx: Ctx) -> impl IntoView {
                 <div>
                     <h4>"Top activating inputs"</h4>
                     <ol class="top-inputs" data-testid="top-inputs">
-                        {move || top_inputs().into_iter().map(|t| view! { <li>{t}</li> }).collect_view()}
+                        {move || {
+                            top_inputs()
+                                .into_iter()
+                                .map(|(input, text)| {
+                                    view! {
+                                        <li
+                                            title="use this input in the clamp below"
+                                            on:click=move |_| ctx.sae.clamp.update(|c| c.input = input.clone())
+                                        >
+                                            {text}
+                                        </li>
+                                    }
+                                })
+                                .collect_view()
+                        }}
                     </ol>
                 </div>
                 <div hidden=move || !has_heat()>
@@ -616,6 +638,21 @@ fn ClampPanel(ctx: Ctx) -> impl IntoView {
             </label>
         }
     };
+    // Grok sources take a pair (a, b), the toy a sample index.
+    Effect::new(move |_| {
+        let pair = ctx
+            .sae
+            .state
+            .with(|s| s.size.as_ref().map(|z| z.p.is_some()));
+        if let Some(pair) = pair {
+            let has_pair = ctx.sae.clamp.with_untracked(|c| c.input.contains(','));
+            if pair != has_pair {
+                ctx.sae
+                    .clamp
+                    .update(|c| c.input = if pair { "0, 0".into() } else { "0".into() });
+            }
+        }
+    });
     Effect::new(move |_| {
         ctx.sae.state.with(|s| s.clamp.as_ref().map(|c| c.0));
         browser::on_next_frame(move || draw_clamp(ctx, canvas));

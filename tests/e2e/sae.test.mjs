@@ -44,7 +44,7 @@ describe('SAE lab', () => {
     assert.doesNotMatch(metrics, /CE-loss score/, 'no CE score on the toy source');
 
     // The feature browser: the densest feature first; open it.
-    await page.waitForSelector('[data-testid="feature-list"] li');
+    await page.waitForSelector('[data-testid="feature-list"][data-step="300"] li', { timeout: 30_000 });
     const first = page.locator('[data-testid="feature-list"] li').first();
     const id = await first.getAttribute('data-testid');
     const index = Number(id.replace('feature-', ''));
