@@ -53,6 +53,9 @@ impl PairsForm {
                 .filter(|(k, _)| keep.contains(&k.as_str()))
                 .cloned()
                 .collect()
+        } else if edited == "n" {
+            // A new size keeps the traced neurons that still exist (the config decides).
+            self.fields.iter().filter(|(k, _)| k != "tr").cloned().collect()
         } else {
             self.fields.clone()
         };
@@ -228,6 +231,7 @@ mod tests {
         form.set("n", "300");
         let c: SpikeConfig = form.parse("n", SpikeConfig::from_link_pairs).unwrap();
         assert_eq!(c.n, 300);
+        assert!(c.trace_neurons.iter().all(|&i| i < 300), "{:?}", c.trace_neurons);
         form.set("n", "50000000");
         let err = form
             .parse("n", SpikeConfig::from_link_pairs)

@@ -341,6 +341,7 @@ fn Header(ctx: Ctx) -> impl IntoView {
                             view! {
                                 <option
                                     value=lab.name()
+                                    selected=ctx.link.with_untracked(|l| l.lab == lab)
                                     prop:selected=move || ctx.link.with(|l| l.lab == lab)
                                 >
                                     {lab.label()}
@@ -361,6 +362,7 @@ fn Header(ctx: Ctx) -> impl IntoView {
                                 view! {
                                     <option
                                         value=b.name()
+                                        selected=ctx.link.with_untracked(|l| l.backend == b)
                                         prop:selected=move || backend_value() == b.name()
                                     >
                                         {b.name()}

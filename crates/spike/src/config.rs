@@ -505,6 +505,14 @@ impl SpikeConfig {
         {
             c.apply_pair(k, v)?;
         }
+        if !pairs.iter().any(|(k, _)| k == "tr") {
+            // The preset's traced neurons follow a smaller network: keep those that exist.
+            let n = c.n as u32;
+            c.trace_neurons.retain(|&i| i < n);
+            if c.trace_neurons.is_empty() {
+                c.trace_neurons.push(0);
+            }
+        }
         c.validate()?;
         Ok(c)
     }
@@ -950,5 +958,22 @@ mod tests {
         let r = SpikeConfig::reservoir().build_network();
         assert_eq!(r.n, 1000);
         assert!((r.n_synapses() as f64 - 99_900.0).abs() < 3000.0);
+    }
+
+    #[test]
+    fn a_smaller_network_from_a_link_keeps_the_traced_neurons_that_exist() {
+        let pairs: Vec<(String, String)> = [("preset", "izhikevich2003"), ("n", "300")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let c = SpikeConfig::from_link_pairs(&pairs).unwrap();
+        assert_eq!((c.n, c.trace_neurons.clone()), (300, vec![0, 1]));
+        // Given explicitly, an out-of-range trace neuron is still an error naming it.
+        let mut pairs = pairs;
+        pairs.push(("tr".into(), "0,800".into()));
+        assert!(SpikeConfig::from_link_pairs(&pairs)
+            .unwrap_err()
+            .to_string()
+            .contains("800"));
     }
 }
