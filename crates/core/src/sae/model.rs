@@ -180,15 +180,21 @@ pub fn sae_step(
                 // AuxK (Gao et al. §A.2): the top-k_aux *dead* latents reconstruct the residual
                 // error; normalised by the error's variance, weighted by aux_coef.
                 let dead = since_fired.clone().greater_equal_elem(dead_after).float(); // [L]
+                let pre_plain_zeros = pre_plain.zeros_like();
                 let (dead_vals, idx_aux_plain) =
                     (relu(pre_plain) * dead.clone().unsqueeze::<2>()).topk_with_indices(k_aux, 1);
                 // When fewer than k_aux latents are dead, the extra picks are live ones with a
-                // value of 0 here: mask them out of the aux reconstruction.
-                let keep = Tensor::<2>::from_inner(dead_vals.greater_elem(0.0).float());
-                let idx_aux = Tensor::<2, Int>::from_inner(idx_aux_plain);
+                // value of 0 here: mask them out. k_aux is large (≈ d/2), so the aux latents
+                // go through the dense product with a 0/1 mask rather than gathered rows
+                // (B·k_aux·d gathered values would dominate the step's memory traffic).
+                let keep = dead_vals.greater_elem(0.0).float();
+                let mask =
+                    pre_plain_zeros.scatter(1, idx_aux_plain, keep, IndexingUpdateOp::Assign);
                 // The aux loss trains the dead latents only: b_dec is held fixed in its path.
-                let z_aux = relu(sae.pre_selected(xc.detach(), idx_aux.clone())) * keep;
-                let e_hat = sae.decode_selected(z_aux, idx_aux);
+                let pre_aux = xc.detach().matmul(sae.w_enc.val().transpose())
+                    + sae.b_enc.val().unsqueeze::<2>();
+                let z_aux = relu(pre_aux) * Tensor::<2>::from_inner(mask);
+                let e_hat = z_aux.matmul(sae.w_dec.val());
                 let e = err.detach();
                 let e_var = (e.clone() - e.clone().mean_dim(0))
                     .square()
