@@ -98,7 +98,7 @@ fn decoder_rows_stay_unit_norm_under_relu_l1() {
 fn dead_after_training(aux_coef: f64) -> f32 {
     let device = backend_cpu();
     let ad = device.clone().autodiff();
-    let (d, latents, n) = (16, 32, 2048);
+    let (d, latents, n) = (16usize, 32usize, 2048usize);
     // Non-negative sparse mixtures of 32 directions: 8 live latents with k = 2 leave a large,
     // structured residual for the revived ones to explain.
     let dirs = synthetic(32, d, 11);
@@ -130,7 +130,7 @@ fn dead_after_training(aux_coef: f64) -> f32 {
         dead_after: 1024.0,
     };
     for step in 0..400 {
-        let idx: Vec<i32> = (0..256).map(|i| ((step * 256 + i) % n) as i32).collect();
+        let idx: Vec<i32> = (0..256usize).map(|i| ((step * 256 + i) % n) as i32).collect();
         let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [256]), &device);
         let x = Tensor::from_inner(data.clone().select(0, idx));
         let out = sae_step(sae, &mut optim, 3e-3, kind, x, since);

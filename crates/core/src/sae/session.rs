@@ -139,7 +139,7 @@ impl SaeSession {
         config.validate()?;
         let source = match grok.model() {
             GrokModel::Mlp(m) => SourceModel::Mlp(m.valid()),
-            GrokModel::Transformer(t) => SourceModel::Transformer(t.valid(), config.site),
+            GrokModel::Transformer(t) => SourceModel::Transformer(Box::new(t.valid()), config.site),
         };
         let device = match &source {
             SourceModel::Mlp(m) => m.w_in.val().device(),

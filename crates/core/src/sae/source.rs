@@ -13,7 +13,7 @@ use burn::prelude::*;
 pub enum SourceModel {
     Toy(ToyModel),
     Mlp(Mlp),
-    Transformer(Transformer, TransformerSite),
+    Transformer(Box<Transformer>, TransformerSite),
 }
 
 /// The site's activations for a batch of inputs, plus what splicing needs besides them.
