@@ -1,7 +1,6 @@
 //! Native tests of the SAE lab on the CPU backend (burn-flex): sparsity mechanics, feature
 //! recovery on the toy model of superposition, semi-NMF, clamping, config and link pairs.
 
-use burn::module::Module;
 use burn::optim::AdamConfig;
 use burn::prelude::*;
 use neurolab_core::grok::backend_cpu;
@@ -130,7 +129,9 @@ fn dead_after_training(aux_coef: f64) -> f32 {
         dead_after: 1024.0,
     };
     for step in 0..400 {
-        let idx: Vec<i32> = (0..256usize).map(|i| ((step * 256 + i) % n) as i32).collect();
+        let idx: Vec<i32> = (0..256usize)
+            .map(|i| ((step * 256 + i) % n) as i32)
+            .collect();
         let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [256]), &device);
         let x = Tensor::from_inner(data.clone().select(0, idx));
         let out = sae_step(sae, &mut optim, 3e-3, kind, x, since);
@@ -477,10 +478,4 @@ fn link_pairs_round_trip_and_reject_unknowns() {
         serde_json::to_value(SaeSource::GrokMlp).unwrap(),
         serde_json::json!("grok-mlp")
     );
-    let _ = Module::num_params(&Sae::new(
-        4,
-        Tensor::zeros([2], &backend_cpu()),
-        0,
-        &backend_cpu(),
-    ));
 }
