@@ -139,7 +139,7 @@ pub fn SaeLab(ctx: Ctx) -> impl IntoView {
                         .collect_view()
                         .into_any()
                 }}
-                <span class="muted size" data-testid="sae-source">
+                <span class="muted size" data-testid="sae-size">
                     {move || {
                         ctx.sae
                             .state

@@ -32,7 +32,7 @@ describe('SAE lab', () => {
     await waitState(page, 'ready', 90_000);
     assert.equal(await byTestId(page, 'lab-picker').inputValue(), 'sae');
     assert.equal(await byTestId(page, 'sae-latents').inputValue(), '32');
-    assert.match(await text(page, 'sae-source'), /16 features in 6 dims/);
+    assert.match(await text(page, 'metrics'), /16 features in 6 dims/);
 
     await byTestId(page, 'run').click();
     await waitState(page, 'finished', 90_000);
@@ -96,6 +96,57 @@ describe('SAE lab', () => {
     assertNoCrash(errors);
     assertNoCrash(again.errors);
     await again.page.close();
+    await page.close();
+  });
+
+  test('a grokking source: CE-loss score, Fourier heat-map, clamp a pair, decode a neuron', async () => {
+    const link = '#v=1&lab=sae&source=grok-mlp&kind=topk&latents=64&k=4&k_aux=16&steps=200'
+      + '&batch=256&report_every=50&seed=1&grok_p=23&grok_steps=300&backend=cpu';
+    const { page, errors } = await openPage(browser.context, server.url + link);
+    await waitState(page, 'ready', 120_000);
+    assert.match(await text(page, 'metrics'), /grokking preset trained here \(mlp, p = 23, 300 steps/);
+    assert.match(await text(page, 'metrics'), /CE-loss score/);
+    await byTestId(page, 'run').click();
+    await waitState(page, 'finished', 120_000);
+    const score = Number((await text(page, 'metrics')).match(/CE-loss score\s*(-?[\d.]+)/)?.[1] ?? 'NaN');
+    assert.ok(score > 0, `CE-loss score ${score}`);
+
+    await page.waitForSelector('[data-testid="feature-list"][data-step="200"] li', { timeout: 30_000 });
+    await page.locator('[data-testid="feature-list"] li').first().click();
+    await page.waitForFunction(() => /dominant Fourier frequency k=\(/.test(
+      document.querySelector('[data-testid="feature-title"]')?.textContent), null, { timeout: 30_000 });
+    // The heat-map is p × p and not blank.
+    const ink = await page.$eval('[data-testid="heatmap"]', (c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] < 250 || d[i + 2] < 250) n++;
+      return { n, w: c.width, h: c.height };
+    });
+    assert.equal(ink.w, 23);
+    assert.equal(ink.h, 23);
+    assert.ok(ink.n > 10, `heat-map ink ${ink.n}`);
+    assert.match(await text(page, 'top-inputs'), /\(\d+, \d+\) → \d+/);
+
+    // Clamp the feature at a pair: probabilities before and after.
+    assert.equal(await byTestId(page, 'clamp-input').inputValue(), '0, 0');
+    await byTestId(page, 'clamp-input').fill('3, 4');
+    await byTestId(page, 'clamp-input').dispatchEvent('change');
+    await byTestId(page, 'clamp-op').selectOption('scale');
+    await byTestId(page, 'clamp-value').fill('10');
+    await byTestId(page, 'clamp-value').dispatchEvent('change');
+    await byTestId(page, 'clamp').click();
+    await page.waitForFunction(() => /before: \d+ \(p [\d.]+\) · after: \d+ \(p/.test(
+      document.querySelector('[data-testid="clamp-result"]').textContent), null, { timeout: 30_000 });
+
+    // Decode a model neuron through the unembedding.
+    await byTestId(page, 'neuron-index').fill('7');
+    await byTestId(page, 'neuron-index').dispatchEvent('change');
+    await byTestId(page, 'decode-neuron').click();
+    await page.waitForFunction(() => /model neuron 7/.test(
+      document.querySelector('[data-testid="feature-title"]')?.textContent), null, { timeout: 30_000 });
+    assert.match(await text(page, 'promoted'), /^\d+ \(/);
+    await page.screenshot({ path: artifact('sae-grok.png'), fullPage: true });
+    assertNoCrash(errors);
     await page.close();
   });
 });
