@@ -105,7 +105,9 @@ describe('SAE lab', () => {
     const { page, errors } = await openPage(browser.context, server.url + link);
     await waitState(page, 'ready', 120_000);
     assert.match(await text(page, 'metrics'), /grokking preset trained here \(mlp, p = 23, 300 steps/);
-    assert.match(await text(page, 'metrics'), /CE-loss score/);
+    // The step-0 report follows the session: the CE-loss score applies to grok sources.
+    await page.waitForFunction(() => /CE-loss score/.test(
+      document.querySelector('[data-testid="metrics"]').textContent), null, { timeout: 30_000 });
     await byTestId(page, 'run').click();
     await waitState(page, 'finished', 120_000);
     const score = Number((await text(page, 'metrics')).match(/CE-loss score\s*(-?[\d.]+)/)?.[1] ?? 'NaN');
@@ -127,16 +129,33 @@ describe('SAE lab', () => {
     assert.ok(ink.n > 10, `heat-map ink ${ink.n}`);
     assert.match(await text(page, 'top-inputs'), /\(\d+, \d+\) → \d+/);
 
-    // Clamp the feature at a pair: probabilities before and after.
+    // Clamp the feature at its top pair (a click on a top input picks it): zeroing it is shown
+    // with the output distribution before and after.
     assert.equal(await byTestId(page, 'clamp-input').inputValue(), '0, 0');
-    await byTestId(page, 'clamp-input').fill('3, 4');
+    const top = await page.locator('[data-testid="top-inputs"] li').first().textContent();
+    const [, a, b] = top.match(/\((\d+), (\d+)\)/);
+    await page.locator('[data-testid="top-inputs"] li').first().click();
+    assert.equal(await byTestId(page, 'clamp-input').inputValue(), `${a}, ${b}`);
+    await byTestId(page, 'clamp-op').selectOption('zero');
+    await byTestId(page, 'clamp').click();
+    await page.waitForFunction(() => /→ 0\.000 · top output before: \d+ \(p [\d.]+\) · after: \d+ \(p/.test(
+      document.querySelector('[data-testid="clamp-result"]').textContent), null, { timeout: 30_000 });
+
+    // Set it far above its range at a pair whose answer (a + b mod 23) it does not promote:
+    // the model's top output becomes one the feature's logit effect promotes.
+    const promoted = (await text(page, 'promoted')).split(', ').slice(0, 3).map((x) => x.split(' ')[0]);
+    const off = [...Array(23).keys()].find((v) => !promoted.includes(String(v)));
+    await byTestId(page, 'clamp-input').fill(`0, ${off}`);
     await byTestId(page, 'clamp-input').dispatchEvent('change');
-    await byTestId(page, 'clamp-op').selectOption('scale');
-    await byTestId(page, 'clamp-value').fill('10');
+    await byTestId(page, 'clamp-op').selectOption('set');
+    await byTestId(page, 'clamp-value').fill('200');
     await byTestId(page, 'clamp-value').dispatchEvent('change');
     await byTestId(page, 'clamp').click();
-    await page.waitForFunction(() => /before: \d+ \(p [\d.]+\) · after: \d+ \(p/.test(
+    await page.waitForFunction(() => /→ 200\.0 · top output/.test(
       document.querySelector('[data-testid="clamp-result"]').textContent), null, { timeout: 30_000 });
+    const result = await text(page, 'clamp-result');
+    const afterTop = result.match(/after: (\d+)/)[1];
+    assert.ok(promoted.includes(afterTop), `${result}; promoted ${promoted}`);
 
     // Decode a model neuron through the unembedding.
     await byTestId(page, 'neuron-index').fill('7');
