@@ -200,6 +200,7 @@ impl Engine {
             self.configure(config).await?;
         }
         // The SAE lab's session moves to the new device too.
+        self.sae.forget_source();
         if let Some(config) = self.sae.config().cloned() {
             let device = self.device()?;
             self.sae
@@ -996,5 +997,50 @@ mod tests {
         assert!(ev
             .iter()
             .any(|e| matches!(e, Event::SaeReport { report } if report.step == 1 && report.ce_loss_score.is_some())));
+    }
+
+    #[test]
+    fn a_grok_preset_is_trained_once_for_several_sae_configs() {
+        use neurolab_core::sae::{SaeConfig, SaeSource};
+        let (mut engine, events) = engine();
+        let mut c = SaeConfig::preset(SaeSource::GrokMlp);
+        c.latents = 16;
+        c.k = 2;
+        c.k_aux = 4;
+        c.batch = 16;
+        c.steps = 2;
+        c.grok_p = 7;
+        c.grok_steps = 20;
+        let preparing = |events: &[Event]| {
+            events
+                .iter()
+                .filter(|e| matches!(e, Event::SaePreparing { .. }))
+                .count()
+        };
+        pollster::block_on(async {
+            engine
+                .handle(Command::Init {
+                    backend: BackendChoice::Cpu,
+                })
+                .await;
+            engine.handle(Command::Lab { lab: LabKind::Sae }).await;
+            engine
+                .handle(Command::SaeConfigure { config: c.clone() })
+                .await;
+        });
+        let first = preparing(&events.borrow());
+        assert_eq!(first, 21, "a note at 0 and after each of 20 steps");
+        let mut c2 = c.clone();
+        c2.latents = 24;
+        pollster::block_on(engine.handle(Command::SaeConfigure { config: c2 }));
+        assert_eq!(preparing(&events.borrow()), first, "the preset was reused");
+        assert!(matches!(
+            events.borrow().iter().rev().find(|e| matches!(e, Event::SaeConfigured { .. })),
+            Some(Event::SaeConfigured { latents: 24, source, .. }) if source.contains("preset trained here")
+        ));
+        // A different preset (another seed) trains again.
+        c.seed = 9;
+        pollster::block_on(engine.handle(Command::SaeConfigure { config: c }));
+        assert_eq!(preparing(&events.borrow()), 2 * first);
     }
 }

@@ -9,7 +9,7 @@
 
 use base64::Engine as _;
 use burn::tensor::Device;
-use neurolab_core::config::ModelKind;
+use neurolab_core::config::{GrokConfig, ModelKind};
 use neurolab_core::grok::GrokSession;
 use neurolab_core::protocol::Event;
 use neurolab_core::sae::{grok_preset, ClampRequest, SaeConfig, SaeSession, SaeSource, Target};
@@ -31,6 +31,9 @@ pub struct SaeRunner {
     steps_per_s: f64,
     rate_since: Option<(f64, u32)>,
     last_progress_ms: f64,
+    /// The grokking preset trained for a grok source, kept so that editing the SAE's own
+    /// hyper-parameters does not retrain it (dropped when the backend changes).
+    preset: Option<(GrokConfig, GrokSession, String)>,
 }
 
 fn count(n: usize) -> u32 {
@@ -51,6 +54,11 @@ impl SaeRunner {
         self.running = false;
         self.session = None;
         self.config = Some(config);
+    }
+
+    /// Forget the cached grokking preset (its tensors live on the old device).
+    pub fn forget_source(&mut self) {
+        self.preset = None;
     }
 
     fn session(&self) -> Result<&SaeSession, String> {
@@ -110,45 +118,18 @@ impl SaeRunner {
             }
             (_, None) => {
                 let gc = grok_preset(&config);
-                let total = config.grok_steps;
-                let what = format!(
-                    "training the grokking preset ({}, p = {}) for {total} steps",
-                    gc.model.name(),
-                    gc.p
-                );
-                let mut g = GrokSession::new(gc, device.clone()).map_err(|e| e.to_string())?;
-                let every = (total / PREPARE_NOTES).max(1);
-                post(Event::SaePreparing {
-                    what: what.clone(),
-                    done: 0,
-                    total,
-                });
-                let mut last_acc = None;
-                for i in 1..=total {
-                    g.train_step();
-                    if i % every == 0 || i == total {
-                        // A read is the only way to wait for the device (WebGPU queues work).
-                        let r = g.report().await.map_err(|e| e.to_string())?;
-                        last_acc = Some(r.test_acc);
-                        post(Event::SaePreparing {
-                            what: format!("{what} (test accuracy {:.0}%)", 100.0 * r.test_acc),
-                            done: i,
-                            total,
-                        });
-                    }
+                let cached = self.preset.as_ref().is_some_and(|(c, _, _)| *c == gc);
+                if !cached {
+                    self.preset = None;
+                    let (g, text) =
+                        train_preset(gc.clone(), config.grok_steps, device, post).await?;
+                    self.preset = Some((gc, g, text));
                 }
-                let s = SaeSession::from_grok(config.clone(), &g).map_err(|e| e.to_string())?;
-                let acc = last_acc.map_or(String::new(), |a| {
-                    format!(", test accuracy {:.0}%", 100.0 * a)
-                });
-                (
-                    s,
-                    format!(
-                        "grokking preset trained here ({}, p = {}, {total} steps{acc})",
-                        g.config().model.name(),
-                        g.config().p
-                    ),
-                )
+                let Some((_, g, text)) = &self.preset else {
+                    return Err("the grokking preset is missing".into());
+                };
+                let s = SaeSession::from_grok(config.clone(), g).map_err(|e| e.to_string())?;
+                (s, text.clone())
             }
         };
         post(Event::SaeConfigured {
@@ -348,4 +329,49 @@ impl SaeRunner {
         });
         Ok(())
     }
+}
+
+/// Train the grokking preset a grok source decomposes, with `SaePreparing` notes; returns the
+/// session and a sentence saying what it is.
+async fn train_preset(
+    gc: GrokConfig,
+    total: u32,
+    device: &Device,
+    post: Post<'_>,
+) -> Result<(GrokSession, String), String> {
+    let what = format!(
+        "training the grokking preset ({}, p = {}) for {total} steps",
+        gc.model.name(),
+        gc.p
+    );
+    let mut g = GrokSession::new(gc, device.clone()).map_err(|e| e.to_string())?;
+    let every = (total / PREPARE_NOTES).max(1);
+    post(Event::SaePreparing {
+        what: what.clone(),
+        done: 0,
+        total,
+    });
+    let mut last_acc = None;
+    for i in 1..=total {
+        g.train_step();
+        if i % every == 0 || i == total {
+            // A read is the only way to wait for the device (WebGPU queues work).
+            let r = g.report().await.map_err(|e| e.to_string())?;
+            last_acc = Some(r.test_acc);
+            post(Event::SaePreparing {
+                what: format!("{what} (test accuracy {:.0}%)", 100.0 * r.test_acc),
+                done: i,
+                total,
+            });
+        }
+    }
+    let acc = last_acc.map_or(String::new(), |a| {
+        format!(", test accuracy {:.0}%", 100.0 * a)
+    });
+    let text = format!(
+        "grokking preset trained here ({}, p = {}, {total} steps{acc})",
+        g.config().model.name(),
+        g.config().p
+    );
+    Ok((g, text))
 }
