@@ -10,7 +10,8 @@ let server;
 before(async () => { server = await serveDist(); });
 after(() => server?.stop());
 
-const LINK = '#v=1&lab=spike&preset=izhikevich2003&n=300&dur=4000&seed=3&eng=cpu&backend=cpu';
+// Long enough (10 simulated minutes) to act on it while it runs; the test pauses it.
+const LINK = '#v=1&lab=spike&preset=izhikevich2003&n=300&dur=600000&seed=3&eng=cpu&backend=cpu';
 
 function assertNoCrash(errors) {
   const crashes = errors.filter((e) => /panicked|RuntimeError|unreachable|uncaught/i.test(e));
@@ -71,8 +72,16 @@ describe('spiking lab', () => {
       document.querySelector('[data-testid="range-rate"]').textContent), null, { timeout: 60_000 });
     await page.screenshot({ path: artifact('spike-silenced.png'), fullPage: true });
 
-    await waitState(page, 'finished', 120_000);
-    // After the whole 2 s window has passed silenced, their rows are blank; the rest still fire.
+    // Let the whole 2 s raster window pass silenced, then pause and look at the rows.
+    const tNow = async () => Number((await text(page, 'progress')).match(/t = ([\d.]+) s/)?.[1] ?? 'NaN');
+    const tSilenced = await tNow();
+    await page.waitForFunction((t0) => {
+      const m = document.querySelector('[data-testid="progress"]').textContent.match(/t = ([\d.]+) s/);
+      return m && Number(m[1]) > t0 + 2.5;
+    }, tSilenced, { timeout: 60_000 });
+    await byTestId(page, 'pause').click();
+    await waitState(page, 'paused');
+    await page.waitForTimeout(200); // one animation frame for the last report
     assert.equal(await rasterInk(page, 0.02, 0.3), 0, 'silenced rows are quiet');
     assert.ok(await rasterInk(page, 0.4, 1) > 50, 'the others still fire');
     assert.ok(await spikes(page) > 1000);
