@@ -16,10 +16,7 @@ pub struct PairsForm {
 impl PairsForm {
     pub fn from_pairs(pairs: Vec<(&'static str, String)>) -> Self {
         Self {
-            fields: pairs
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
+            fields: pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         }
     }
 
@@ -55,7 +52,11 @@ impl PairsForm {
                 .collect()
         } else if edited == "n" {
             // A new size keeps the traced neurons that still exist (the config decides).
-            self.fields.iter().filter(|(k, _)| k != "tr").cloned().collect()
+            self.fields
+                .iter()
+                .filter(|(k, _)| k != "tr")
+                .cloned()
+                .collect()
         } else {
             self.fields.clone()
         };
@@ -231,11 +232,13 @@ mod tests {
         form.set("n", "300");
         let c: SpikeConfig = form.parse("n", SpikeConfig::from_link_pairs).unwrap();
         assert_eq!(c.n, 300);
-        assert!(c.trace_neurons.iter().all(|&i| i < 300), "{:?}", c.trace_neurons);
+        assert!(
+            c.trace_neurons.iter().all(|&i| i < 300),
+            "{:?}",
+            c.trace_neurons
+        );
         form.set("n", "50000000");
-        let err = form
-            .parse("n", SpikeConfig::from_link_pairs)
-            .unwrap_err();
+        let err = form.parse("n", SpikeConfig::from_link_pairs).unwrap_err();
         assert!(err.contains("50000000"), "{err}");
         assert_eq!(form.get("n"), Some("50000000"), "the typed text is kept");
     }

@@ -108,7 +108,11 @@ pub fn lines(
             .draw()?;
         let width = (1.5 * scale).round().max(1.0) as u32;
         for s in series {
-            let color = if s.dashed { s.color.mix(0.45) } else { s.color.to_rgba() };
+            let color = if s.dashed {
+                s.color.mix(0.45)
+            } else {
+                s.color.to_rgba()
+            };
             chart
                 .draw_series(LineSeries::new(
                     s.points.iter().copied(),
@@ -257,7 +261,10 @@ pub fn raster(
     let mut px = vec![255u8; (w * h * 4) as usize];
     // Silenced rows get a grey band.
     for &(from, to) in silenced {
-        let (r0, r1) = (geometry.row_of(from), geometry.row_of(to).max(geometry.row_of(from) + 1));
+        let (r0, r1) = (
+            geometry.row_of(from),
+            geometry.row_of(to).max(geometry.row_of(from) + 1),
+        );
         for y in r0..r1.min(h) {
             for x in 0..w {
                 let k = ((y * w + x) * 4) as usize;
@@ -272,19 +279,20 @@ pub fn raster(
         if !(0.0..f64::from(w)).contains(&x) || i >= neurons {
             continue;
         }
-        let color = if i < n_exc { [37, 99, 235] } else { [220, 38, 38] };
+        let color = if i < n_exc {
+            [37, 99, 235]
+        } else {
+            [220, 38, 38]
+        };
         let y0 = geometry.row_of(i);
         for y in y0..(y0 + dot).min(h) {
             let k = ((y * w + x as u32) * 4) as usize;
             px[k..k + 3].copy_from_slice(&color);
         }
     }
-    let data = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
-        wasm_bindgen::Clamped(&px),
-        w,
-        h,
-    )
-    .map_err(|e| format!("the raster image could not be made: {e:?}"))?;
+    let data =
+        web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&px), w, h)
+            .map_err(|e| format!("the raster image could not be made: {e:?}"))?;
     let ctx: web_sys::CanvasRenderingContext2d = canvas
         .get_context("2d")
         .ok()
@@ -315,7 +323,10 @@ mod tests {
             let back = g.neuron_at(f64::from(g.row_of(i)));
             assert!(back <= i && i - back < 4, "{i} → {back}");
         }
-        let few = RasterGeometry { neurons: 10, rows: 250 };
+        let few = RasterGeometry {
+            neurons: 10,
+            rows: 250,
+        };
         assert_eq!(few.neuron_at(125.0), 5);
     }
 

@@ -50,7 +50,7 @@ fn push_binned(series: &mut Series, t0_ms: f64, bin_ms: f32, values: &[f32]) {
 }
 
 fn trim(series: &mut Series, from_ms: f64) {
-    while series.front().is_some_and(|&(t, _)| t < from_ms) {
+    while series.front().is_some_and(|&(t, _)| t <= from_ms) {
         series.pop_front();
     }
 }
@@ -216,7 +216,10 @@ impl SpikeLabState {
         if let Some(a) = &self.avalanches {
             m.push(("avalanches", a.count.to_string()));
             if let Some(fit) = &a.size_fit {
-                m.push(("size exponent α", format!("{:.2} ± {:.2}", fit.alpha, fit.stderr)));
+                m.push((
+                    "size exponent α",
+                    format!("{:.2} ± {:.2}", fit.alpha, fit.stderr),
+                ));
             }
         }
         if let Some(e) = self.running_pred_mse {
@@ -262,6 +265,7 @@ mod tests {
     fn reports_fill_a_sliding_window() {
         let mut config = SpikeConfig::izhikevich2003();
         config.n = 100;
+        config.trace_neurons = vec![0, 90];
         config.duration_ms = 3000;
         let mut session = SpikeSession::new(config).unwrap();
         let mut state = SpikeLabState::new(3000.0);

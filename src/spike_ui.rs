@@ -74,7 +74,10 @@ fn edit(ctx: Ctx, key: String, value: String) {
                 .set(PairsForm::from_pairs(config.to_link_pairs()));
             let old = ctx.link.with_untracked(|l| l.spike.clone());
             if old != config {
-                let running = ctx.spike.state.with_untracked(|s| s.phase != Phase::Starting);
+                let running = ctx
+                    .spike
+                    .state
+                    .with_untracked(|s| s.phase != Phase::Starting);
                 let live = running.then(|| live_controls(&old, &config)).flatten();
                 ctx.link.update(|l| l.spike = config);
                 match live {
@@ -117,9 +120,7 @@ pub fn live_controls(old: &SpikeConfig, new: &SpikeConfig) -> Option<Vec<SpikeCo
         });
     }
     if new.drive != old.drive {
-        controls.push(SpikeControl::Drive {
-            current: new.drive,
-        });
+        controls.push(SpikeControl::Drive { current: new.drive });
     }
     Some(controls)
 }
@@ -303,7 +304,11 @@ fn intervene(ctx: Ctx, kind: &'static str) {
         let controls = match kind {
             "silence" => vec![SpikeControl::Silence { from, to, on: true }],
             "release" => vec![
-                SpikeControl::Silence { from, to, on: false },
+                SpikeControl::Silence {
+                    from,
+                    to,
+                    on: false,
+                },
                 SpikeControl::Inject {
                     from,
                     to,
@@ -547,7 +552,11 @@ mod tests {
         assert_eq!(controls.len(), 3);
         assert!(matches!(controls[1], SpikeControl::Noise { exc, .. } if exc == 3.0));
         new.n += 1;
-        assert_eq!(live_controls(&old, &new), None, "a new size needs a new network");
+        assert_eq!(
+            live_controls(&old, &new),
+            None,
+            "a new size needs a new network"
+        );
     }
 }
 
@@ -685,7 +694,10 @@ fn redraw(
                     });
                 }
                 let title = match &a.size_fit {
-                    Some(f) => format!("avalanche sizes: α = {} (−3/2 at criticality)", fmt_sig(f.alpha as f32)),
+                    Some(f) => format!(
+                        "avalanche sizes: α = {} (−3/2 at criticality)",
+                        fmt_sig(f.alpha as f32)
+                    ),
                     None => CHARTS[5].1.to_string(),
                 };
                 plot::log_log(c, &title, &lines)

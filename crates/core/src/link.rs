@@ -198,7 +198,9 @@ impl LabLink {
         }
         let lab = match get("lab") {
             None => LabKind::Grok,
-            Some(name) => LabKind::parse(name).ok_or_else(|| LinkError::UnknownLab(name.to_string()))?,
+            Some(name) => {
+                LabKind::parse(name).ok_or_else(|| LinkError::UnknownLab(name.to_string()))?
+            }
         };
         let mut link = LabLink {
             lab,
@@ -271,7 +273,10 @@ fn grok_pairs(c: &GrokConfig) -> Vec<(&'static str, String)> {
 
 /// The grokking lab's keys → a validated config, starting from the model's preset.
 fn decode_grok(pairs: &[(String, String)]) -> Result<GrokConfig, LinkError> {
-    let model = pairs.iter().find(|(k, _)| k == "model").map(|(_, v)| v.as_str());
+    let model = pairs
+        .iter()
+        .find(|(k, _)| k == "model")
+        .map(|(_, v)| v.as_str());
     let mut config = match model {
         None => GrokConfig::preset_mlp(),
         Some(m) => match ModelKind::parse(m) {
@@ -424,7 +429,10 @@ mod tests {
         link.view.embed = true;
         let enc = link.encode();
         assert!(enc.contains("lab=spike"), "{enc}");
-        assert!(!enc.contains("&p=97"), "grok keys leak into a spike link: {enc}");
+        assert!(
+            !enc.contains("&p=97"),
+            "grok keys leak into a spike link: {enc}"
+        );
         let back = LabLink::decode(&enc).unwrap();
         assert_eq!(back.lab, LabKind::Spike);
         assert_eq!(back.spike, link.spike);
@@ -437,7 +445,10 @@ mod tests {
         link.sae.seed = 9;
         link.backend = BackendChoice::Cpu;
         let back = LabLink::decode(&link.encode()).unwrap();
-        assert_eq!((back.lab, back.sae, back.backend), (LabKind::Sae, link.sae, BackendChoice::Cpu));
+        assert_eq!(
+            (back.lab, back.sae, back.backend),
+            (LabKind::Sae, link.sae.clone(), BackendChoice::Cpu)
+        );
 
         // Another lab's key is unknown here, with the lab's own message.
         assert!(LabLink::decode(&format!("{}&p=97", link.encode())).is_err());

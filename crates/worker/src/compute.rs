@@ -764,6 +764,7 @@ mod tests {
         let (mut engine, events) = engine();
         let mut config = SpikeConfig::izhikevich2003();
         config.n = 200;
+        config.trace_neurons = vec![0, 199];
         config.duration_ms = 300;
         pollster::block_on(async {
             engine

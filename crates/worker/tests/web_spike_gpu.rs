@@ -34,7 +34,9 @@ fn cpu_spikes(net: &Network, steps: u32, silence: std::ops::Range<usize>) -> Vec
     let mut sim = Sim::new(net);
     sim.set_silenced(silence.start, silence.end, true);
     let mut out = Vec::new();
-    sim.run(net, steps, |t, fired| out.extend(fired.iter().map(|&i| (t, i))));
+    sim.run(net, steps, |t, fired| {
+        out.extend(fired.iter().map(|&i| (t, i)))
+    });
     out
 }
 
@@ -42,9 +44,13 @@ async fn gpu_spikes(net: &Network, steps: u32, silence: std::ops::Range<usize>) 
     let (mut gpu, info) = GpuSim::with_own_device(net)
         .await
         .expect("a WebGPU adapter (is Chromium started with --enable-unsafe-webgpu?)");
-    web_sys::console::log_1(&format!("spike GPU engine on {} ({})", info.name, info.backend).into());
-    gpu.set_steps_per_submit(100).expect("100 steps per submit fit");
-    gpu.set_silenced_range(silence, true).expect("range inside the network");
+    web_sys::console::log_1(
+        &format!("spike GPU engine on {} ({})", info.name, info.backend).into(),
+    );
+    gpu.set_steps_per_submit(100)
+        .expect("100 steps per submit fit");
+    gpu.set_silenced_range(silence, true)
+        .expect("range inside the network");
     gpu.run(steps).await.expect("GPU run").spikes
 }
 
@@ -58,8 +64,14 @@ async fn webgpu_engine_rate_matches_the_cpu_engine_and_silencing_holds() {
     let (rc, rg) = (rate(&cpu), rate(&gpu));
     web_sys::console::log_1(&format!("CPU {rc:.2} Hz, WebGPU {rg:.2} Hz").into());
     assert!(rc > 1.0, "the test network should fire, CPU rate {rc} Hz");
-    assert!((rg - rc).abs() <= 0.03 * rc, "WebGPU {rg} Hz vs CPU {rc} Hz");
-    assert!(gpu.iter().all(|&(_, i)| i >= 20), "a silenced neuron fired on WebGPU");
+    assert!(
+        (rg - rc).abs() <= 0.03 * rc,
+        "WebGPU {rg} Hz vs CPU {rc} Hz"
+    );
+    assert!(
+        gpu.iter().all(|&(_, i)| i >= 20),
+        "a silenced neuron fired on WebGPU"
+    );
 }
 
 #[wasm_bindgen_test]
