@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test, as CI runs it (.ci/run calls this):
-#   1. native: the core (unit, property, golden grokking run) and the CLI, plus the web crate's
+#   1. native: the core (unit, property, golden grokking run), the spiking crate (incl. its WGSL
+#      engine on lavapipe), the CLI, the worker, and the page crate's
 #      plain modules — `cargo test --release`
 #   2. browser: trunk build, wasm-bindgen tests (CPU + WebGPU) and Playwright journeys in headless
 #      Debian Chromium — scripts/web-test.sh
@@ -9,6 +10,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 start=$SECONDS
+
+# The spiking lab's WGSL engine is tested natively on Mesa's software Vulkan (lavapipe) when the
+# machine has no GPU driver; without any adapter those tests say so and skip.
+if ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends mesa-vulkan-drivers || \
+    echo "warning: mesa-vulkan-drivers could not be installed; native GPU tests will skip" >&2
+fi
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 
 printf '\n== native tests (cargo test --release)\n'
 cargo test --release -p neurolab-spike -p neurolab-core -p neurolab-cli -p neurolab-web -p neurolab-worker
