@@ -183,7 +183,9 @@ impl SpikeRunner {
             .run
             .as_mut()
             .ok_or_else(|| "the network is not built yet".to_string())?;
-        let report = run.run_ms(STEP_MS).await?;
+        let duration_ms = self.config.as_ref().map_or(0, |c| c.duration_ms);
+        let left_ms = (f64::from(duration_ms) - run.t_ms()).ceil().max(1.0) as u32;
+        let report = run.run_ms(STEP_MS.min(left_ms)).await?;
         post(Event::SpikeReport { report });
         self.stop(post);
         Ok(())
@@ -204,7 +206,10 @@ impl SpikeRunner {
         if !self.running {
             return Ok(());
         }
-        let ms = self.chunk_ms.max(1);
+        // Stop exactly at the configured duration.
+        let duration_ms = self.config.as_ref().map_or(0, |c| c.duration_ms);
+        let left_ms = (f64::from(duration_ms) - run.t_ms()).ceil().max(1.0) as u32;
+        let ms = self.chunk_ms.clamp(1, left_ms);
         let start = clock_ms();
         let report = run.run_ms(ms).await?;
         let wall_ms = (clock_ms() - start).max(0.01);
