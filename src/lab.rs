@@ -53,6 +53,9 @@ pub struct LabState {
     pub budget: u32,
     /// The worker's last error, for the user.
     pub error: Option<String>,
+    /// Hidden neurons ablated in the session, and what the last ablation did.
+    pub ablated: Vec<u32>,
+    pub ablation_note: Option<String>,
 }
 
 impl LabState {
@@ -84,6 +87,8 @@ impl LabState {
                 n_test,
                 n_params,
             } => {
+                self.ablated.clear();
+                self.ablation_note = None;
                 self.size = Some(SessionSize {
                     n_train: *n_train,
                     n_test: *n_test,
@@ -131,6 +136,10 @@ impl LabState {
                 if self.phase == Phase::Running {
                     self.phase = Phase::Paused;
                 }
+            }
+            Event::Ablated { neurons, what } => {
+                self.ablated = neurons.clone();
+                self.ablation_note = Some(what.clone());
             }
             // Other labs' events.
             _ => {}
@@ -182,6 +191,31 @@ pub fn metric_items(r: &StepReport) -> [(&'static str, String); 6] {
 }
 
 /// Four significant digits, switching to exponent form for very small or large values.
+/// A list of neurons as typed: `3, 7-9, 12` (ranges inclusive); the message names the problem.
+pub fn parse_neurons(text: &str) -> Result<Vec<u32>, String> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let number = |s: &str| {
+            s.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("'{s}' is not a neuron number (write e.g. 3, 7-9, 12)"))
+        };
+        match part.split_once('-') {
+            Some((lo, hi)) => {
+                let (lo, hi) = (number(lo)?, number(hi)?);
+                if lo > hi || hi - lo >= 100_000 {
+                    return Err(format!(
+                        "the range {lo}-{hi} must run upwards and span under 100000"
+                    ));
+                }
+                out.extend(lo..=hi);
+            }
+            None => out.push(number(part)?),
+        }
+    }
+    Ok(out)
+}
+
 pub fn fmt_sig(x: f32) -> String {
     if !x.is_finite() {
         return x.to_string();
@@ -323,5 +357,13 @@ mod tests {
         assert_eq!(fmt_pct(0.4567), "45.7%");
         assert_eq!(fmt_duration(75.0), "1m 15s");
         assert_eq!(fmt_duration(7300.0), "2h 01m");
+    }
+
+    #[test]
+    fn neuron_lists_parse_or_say_why() {
+        assert_eq!(parse_neurons("3, 7-9,12").unwrap(), vec![3, 7, 8, 9, 12]);
+        assert_eq!(parse_neurons("  ").unwrap(), Vec::<u32>::new());
+        assert!(parse_neurons("3, x").unwrap_err().contains("'x'"));
+        assert!(parse_neurons("9-7").unwrap_err().contains("upwards"));
     }
 }

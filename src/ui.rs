@@ -268,10 +268,75 @@ fn GrokLab(ctx: Ctx) -> impl IntoView {
             <Controls ctx=ctx />
             <Progress ctx=ctx />
             <Metrics ctx=ctx />
+            <Ablation ctx=ctx />
             <Charts ctx=ctx />
             <Export ctx=ctx />
             <ShareBlock ctx=ctx />
         </section>
+    }
+}
+
+/// Ablate hidden neurons, or every neuron of one Fourier frequency, while it trains; the
+/// next report shows the effect on the curves.
+#[component]
+fn Ablation(ctx: Ctx) -> impl IntoView {
+    let neurons = RwSignal::new(String::new());
+    let frequency = RwSignal::new(String::new());
+    let ready = move || ctx.lab.with(|lab| lab.phase != Phase::Starting);
+    let ablate = move |_| match crate::lab::parse_neurons(&neurons.get_untracked()) {
+        Ok(list) if list.is_empty() => ctx
+            .status
+            .set(Some("type the neurons to ablate, e.g. 0-49, 77".into())),
+        Ok(list) => ctx.send(Command::Ablate { neurons: list }),
+        Err(e) => ctx.status.set(Some(e)),
+    };
+    let ablate_frequency = move |_| {
+        let text = frequency.get_untracked();
+        let max = ctx.link.with_untracked(|l| (l.config.p - 1) / 2);
+        match text.trim().parse::<u32>() {
+            Ok(k) => ctx.send(Command::AblateFrequency { k }),
+            Err(_) => ctx.status.set(Some(format!(
+                "the frequency must be a whole number from 1 to {max}, got '{text}'"
+            ))),
+        }
+    };
+    view! {
+        <div class="interventions" hidden=move || !ctx.shown("config")()>
+            <span class="muted">"Ablate while it trains:"</span>
+            <label class="field inline">
+                <span>"neurons"</span>
+                <input
+                    type="text"
+                    data-testid="ablate-neurons"
+                    placeholder="0-49, 77"
+                    prop:value=move || neurons.get()
+                    on:change=move |ev| neurons.set(event_target_value(&ev))
+                />
+            </label>
+            <button data-testid="ablate" disabled=move || !ready() on:click=ablate>"Ablate"</button>
+            <label class="field inline">
+                <span>"frequency k"</span>
+                <input
+                    type="text"
+                    data-testid="ablate-frequency"
+                    prop:value=move || frequency.get()
+                    on:change=move |ev| frequency.set(event_target_value(&ev))
+                />
+            </label>
+            <button data-testid="ablate-k" disabled=move || !ready() on:click=ablate_frequency>
+                "Ablate frequency"
+            </button>
+            <button
+                data-testid="restore"
+                disabled=move || ctx.lab.with(|lab| lab.ablated.is_empty())
+                on:click=move |_| ctx.send(Command::Ablate { neurons: Vec::new() })
+            >
+                "Restore"
+            </button>
+            <span class="muted" data-testid="ablation">
+                {move || ctx.lab.with(|lab| lab.ablation_note.clone().unwrap_or_default())}
+            </span>
+        </div>
     }
 }
 

@@ -190,6 +190,39 @@ describe('without WebGPU', () => {
   before(async () => { browser = await launch({ webgpu: false }); });
   after(async () => { await browser?.close(); });
 
+  test('ablating every hidden neuron mid-run drops accuracy to chance; restoring brings it back', async () => {
+    const { page, errors } = await openPage(browser.context, server.url + smallLink());
+    await waitState(page, 'ready');
+    await byTestId(page, 'run').click();
+    await waitState(page, 'finished', 60_000);
+    const acc = async () => Number((await text(page, 'metrics')).match(/train acc\s*([\d.]+)%/)?.[1] ?? 'NaN');
+    const trained = await acc();
+    assert.ok(trained > 20, `trained train accuracy ${trained}%`);
+    await byTestId(page, 'ablate-neurons').fill('0-63');
+    await byTestId(page, 'ablate-neurons').dispatchEvent('change');
+    await byTestId(page, 'ablate').click();
+    await page.waitForFunction(() => /64 neurons ablated/.test(
+      document.querySelector('[data-testid="ablation"]').textContent));
+    await page.waitForFunction((before) => {
+      const m = document.querySelector('[data-testid="metrics"]').textContent.match(/train acc\s*([\d.]+)%/);
+      return m && Number(m[1]) < before;
+    }, trained);
+    const ablated = await acc();
+    assert.ok(ablated < 10, `with every neuron ablated the train accuracy is chance, got ${ablated}%`);
+    await byTestId(page, 'restore').click();
+    await page.waitForFunction((t) => {
+      const m = document.querySelector('[data-testid="metrics"]').textContent.match(/train acc\s*([\d.]+)%/);
+      return m && Number(m[1]) === t;
+    }, trained);
+    // A bad list is explained, not sent.
+    await byTestId(page, 'ablate-neurons').fill('3, x');
+    await byTestId(page, 'ablate-neurons').dispatchEvent('change');
+    await byTestId(page, 'ablate').click();
+    assert.match(await text(page, 'status'), /'x' is not a neuron number/);
+    assertNoCrash(errors);
+    await page.close();
+  });
+
   test('falls back to the CPU and says why', async () => {
     const { page, errors } = await openPage(browser.context, server.url + smallLink().replace('backend=cpu', 'backend=auto'));
     await page.waitForFunction(() => document.querySelector('[data-testid="backend"]')?.textContent.startsWith('cpu'), null, { timeout: 60_000 });

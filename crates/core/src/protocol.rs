@@ -60,6 +60,15 @@ pub enum Command {
     Step,
     /// Back to the start with the same config and seed.
     Reset,
+    /// Grokking lab: ablate these hidden neurons from now on (training and reports); empty
+    /// restores them.
+    Ablate {
+        neurons: Vec<u32>,
+    },
+    /// Grokking lab: ablate the hidden neurons whose dominant Fourier frequency is `k`.
+    AblateFrequency {
+        k: u32,
+    },
     /// Ask for the weights as a `.safetensors` file.
     ExportWeights,
 }
@@ -176,6 +185,11 @@ pub enum Event {
     SaeClamped {
         request: ClampRequest,
         response: ClampResponse,
+    },
+    /// The grokking session's ablated neurons now (answer to `Ablate` / `AblateFrequency`).
+    Ablated {
+        neurons: Vec<u32>,
+        what: String,
     },
     /// Something failed; the message is for the user.
     Error {

@@ -161,6 +161,15 @@ impl Engine {
                 None => Ok(()),
             },
             (Command::ExportWeights, _) => self.export().await,
+            (Command::Ablate { neurons }, _) => {
+                let what = if neurons.is_empty() {
+                    "all neurons restored".to_string()
+                } else {
+                    format!("{} neurons ablated", neurons.len())
+                };
+                self.ablate(neurons, what).await
+            }
+            (Command::AblateFrequency { k }, _) => self.ablate_frequency(k).await,
         };
         if let Err(message) = result {
             self.pause_all();
@@ -310,6 +319,28 @@ impl Engine {
         }
         self.stop();
         Ok(())
+    }
+
+    /// Ablate (or restore) grokking neurons and report at once, so the curves show the effect.
+    async fn ablate(&mut self, neurons: Vec<u32>, what: String) -> Result<(), String> {
+        let session = self
+            .session
+            .as_mut()
+            .ok_or_else(|| "the session is not ready yet".to_string())?;
+        session.set_ablation(&neurons).map_err(|e| e.to_string())?;
+        let neurons = session.ablated().to_vec();
+        self.post(Event::Ablated { neurons, what });
+        self.report().await
+    }
+
+    async fn ablate_frequency(&mut self, k: u32) -> Result<(), String> {
+        let neurons = self
+            .session()?
+            .neurons_of_frequency(k)
+            .await
+            .map_err(|e| e.to_string())?;
+        let what = format!("frequency {k}: {} neurons ablated", neurons.len());
+        self.ablate(neurons, what).await
     }
 
     async fn export(&mut self) -> Result<(), String> {
@@ -1043,5 +1074,47 @@ mod tests {
         c.seed = 9;
         pollster::block_on(engine.handle(Command::SaeConfigure { config: c }));
         assert_eq!(preparing(&events.borrow()), 2 * first);
+    }
+
+    #[test]
+    fn ablating_grokking_neurons_reports_at_once() {
+        let (mut engine, events) = engine();
+        pollster::block_on(async {
+            engine
+                .handle(Command::Init {
+                    backend: BackendChoice::Cpu,
+                })
+                .await;
+            engine.handle(Command::Configure { config: tiny() }).await;
+            engine
+                .handle(Command::Ablate {
+                    neurons: (0..16).collect(),
+                })
+                .await;
+            engine.handle(Command::AblateFrequency { k: 2 }).await;
+            engine.handle(Command::Ablate { neurons: vec![99] }).await;
+        });
+        let events = events.borrow();
+        let ablated: Vec<&Event> = events
+            .iter()
+            .filter(|e| matches!(e, Event::Ablated { .. }))
+            .collect();
+        assert!(matches!(ablated[0], Event::Ablated { neurons, .. } if neurons.len() == 16));
+        assert!(
+            matches!(ablated[1], Event::Ablated { what, .. } if what.starts_with("frequency 2"))
+        );
+        // Every hidden neuron ablated: constant logits, cross-entropy ln 7.
+        let after: Vec<f32> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Report { report } => Some(report.train_loss),
+                _ => None,
+            })
+            .collect();
+        assert!((after[1] - 7f32.ln()).abs() < 1e-4, "{after:?}");
+        assert!(matches!(
+            events.last(),
+            Some(Event::Error { message }) if message.contains("neuron 99 does not exist")
+        ));
     }
 }

@@ -7,7 +7,7 @@ mod session;
 
 pub use data::Dataset;
 pub use model::{GrokModel, Mlp, Transformer};
-pub use session::{GrokError, GrokSession};
+pub use session::{dominant_frequencies, GrokError, GrokSession};
 
 use burn::tensor::Device;
 

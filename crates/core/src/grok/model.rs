@@ -82,7 +82,22 @@ impl Mlp {
 
     /// Logits `[batch, p]`.
     pub fn forward(&self, a: Tensor<1, Int>, b: Tensor<1, Int>) -> Tensor<2> {
-        self.hidden(a, b).matmul(self.w_out.val())
+        self.forward_masked(a, b, None)
+    }
+
+    /// Logits with the hidden activations multiplied by `mask` `[H]` (0 = ablated).
+    pub fn forward_masked(
+        &self,
+        a: Tensor<1, Int>,
+        b: Tensor<1, Int>,
+        mask: Option<Tensor<1>>,
+    ) -> Tensor<2> {
+        let hidden = self.hidden(a, b);
+        let hidden = match mask {
+            Some(m) => hidden * m.unsqueeze::<2>(),
+            None => hidden,
+        };
+        hidden.matmul(self.w_out.val())
     }
 }
 
@@ -190,7 +205,21 @@ impl Transformer {
 
     /// Logits `[batch, p]` at `=`.
     pub fn forward(&self, a: Tensor<1, Int>, b: Tensor<1, Int>) -> Tensor<2> {
+        self.forward_masked(a, b, None)
+    }
+
+    /// Logits with the MLP's hidden activations multiplied by `mask` `[d_mlp]` (0 = ablated).
+    pub fn forward_masked(
+        &self,
+        a: Tensor<1, Int>,
+        b: Tensor<1, Int>,
+        mask: Option<Tensor<1>>,
+    ) -> Tensor<2> {
         let (resid, hidden) = self.resid_and_mlp(a, b);
+        let hidden = match mask {
+            Some(m) => hidden * m.unsqueeze::<2>(),
+            None => hidden,
+        };
         let resid = resid + hidden.matmul(self.w_out.val()) + self.b_out.val().unsqueeze::<2>();
         resid.matmul(self.w_u.val())
     }
@@ -205,9 +234,36 @@ pub enum GrokModel {
 
 impl GrokModel {
     pub fn forward(&self, a: Tensor<1, Int>, b: Tensor<1, Int>) -> Tensor<2> {
+        self.forward_masked(a, b, None)
+    }
+
+    /// Logits with the hidden neurons (MLP hidden layer; the transformer's MLP) scaled by `mask`.
+    pub fn forward_masked(
+        &self,
+        a: Tensor<1, Int>,
+        b: Tensor<1, Int>,
+        mask: Option<Tensor<1>>,
+    ) -> Tensor<2> {
         match self {
-            GrokModel::Mlp(m) => m.forward(a, b),
-            GrokModel::Transformer(t) => t.forward(a, b),
+            GrokModel::Mlp(m) => m.forward_masked(a, b, mask),
+            GrokModel::Transformer(t) => t.forward_masked(a, b, mask),
+        }
+    }
+
+    /// Neurons of the hidden layer that `forward_masked` can ablate.
+    pub fn hidden_size(&self) -> usize {
+        match self {
+            GrokModel::Mlp(m) => m.w_out.val().dims()[0],
+            GrokModel::Transformer(t) => t.b_in.val().dims()[0],
+        }
+    }
+
+    /// Each hidden neuron's input as a function of `a` alone, `[p, H]`: the MLP's `w_in` rows
+    /// for `a`; for the transformer, `a`'s embedding through the MLP's input weights.
+    pub fn neuron_inputs_over_a(&self) -> Tensor<2> {
+        match self {
+            GrokModel::Mlp(m) => m.w_in.val().narrow(0, 0, m.p),
+            GrokModel::Transformer(t) => t.w_e.val().narrow(0, 0, t.p).matmul(t.w_in.val()),
         }
     }
 

@@ -23,6 +23,10 @@ pub enum GrokError {
     Readback(String),
     #[error("writing the weights failed: {0}")]
     Export(String),
+    #[error("neuron {neuron} does not exist: the hidden layer has {size} neurons (0 to {last})", last = .size - 1)]
+    NoSuchNeuron { neuron: u32, size: usize },
+    #[error("frequency {k} does not exist: frequencies run from 1 to {max} for p = {p}")]
+    NoSuchFrequency { k: u32, max: u32, p: u32 },
 }
 
 /// Pair columns on the device.
@@ -65,6 +69,9 @@ pub struct GrokSession {
     test: Batch,
     step: u32,
     ema: HashMap<ParamId, Tensor<1>>,
+    /// Ablated hidden neurons (sorted) and their mask (`None` when nothing is ablated).
+    ablated: Vec<u32>,
+    mask: Option<Tensor<1>>,
 }
 
 impl GrokSession {
@@ -91,6 +98,8 @@ impl GrokSession {
             optim,
             step: 0,
             ema: HashMap::new(),
+            ablated: Vec::new(),
+            mask: None,
         })
     }
 
@@ -144,7 +153,7 @@ impl GrokSession {
             self.train.b.clone(),
             self.train.y.clone(),
         );
-        let loss = self.loss(self.model().forward(a, b), y);
+        let loss = self.loss(self.model().forward_masked(a, b, self.mask.clone()), y);
         let grads = loss.backward();
         // Each arm is the same step for a different module type.
         macro_rules! step {
@@ -173,6 +182,52 @@ impl GrokSession {
         self.step += 1;
     }
 
+    /// Ablate these hidden neurons (zero their activations) in training and in reports from now
+    /// on; an empty list restores them. Mid-run, the curves show what the neurons carried.
+    pub fn set_ablation(&mut self, neurons: &[u32]) -> Result<(), GrokError> {
+        let size = self.model().hidden_size();
+        if let Some(&neuron) = neurons.iter().find(|&&i| i as usize >= size) {
+            return Err(GrokError::NoSuchNeuron { neuron, size });
+        }
+        let mut sorted = neurons.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        self.mask = (!sorted.is_empty()).then(|| {
+            let mut mask = vec![1.0f32; size];
+            for &i in &sorted {
+                mask[i as usize] = 0.0;
+            }
+            Tensor::<1>::from_data(TensorData::new(mask, [size]), &self.train.a.device())
+        });
+        self.ablated = sorted;
+        Ok(())
+    }
+
+    /// The ablated hidden neurons, sorted.
+    pub fn ablated(&self) -> &[u32] {
+        &self.ablated
+    }
+
+    /// The hidden neurons whose input over `a` has its largest Fourier power at frequency `k`
+    /// (1 ≤ k ≤ (p−1)/2): the neurons that carry that frequency (one async readback).
+    pub async fn neurons_of_frequency(&self, k: u32) -> Result<Vec<u32>, GrokError> {
+        let p = self.config.p;
+        let max = (p - 1) / 2;
+        if k == 0 || k > max {
+            return Err(GrokError::NoSuchFrequency { k, max, p });
+        }
+        let model = self.model();
+        let size = model.hidden_size();
+        let inputs = model.neuron_inputs_over_a(); // [p, H]
+        let values = read_f32(inputs.reshape([p as usize * size])).await?;
+        Ok(dominant_frequencies(&values, p as usize, size)
+            .into_iter()
+            .enumerate()
+            .filter(|&(_, f)| f == k)
+            .map(|(h, _)| h as u32)
+            .collect())
+    }
+
     /// Loss, accuracy (train and test) and weight norm, read back in one transfer.
     pub async fn report(&self) -> Result<StepReport, GrokError> {
         let model = match self.model() {
@@ -181,7 +236,8 @@ impl GrokSession {
         };
         let metrics = |batch: &Batch| {
             let batch = batch.inner();
-            let logits = model.forward(batch.a, batch.b);
+            let mask = self.mask.clone().map(|m| m.inner());
+            let logits = model.forward_masked(batch.a, batch.b, mask);
             let correct = logits
                 .clone()
                 .argmax(1)
@@ -246,6 +302,30 @@ impl GrokSession {
         .into();
         safetensors::serialize(views, Some(metadata)).map_err(|e| GrokError::Export(e.to_string()))
     }
+}
+
+/// Each column's dominant Fourier frequency (1..=(p−1)/2) of a row-major `[p, size]` matrix.
+pub fn dominant_frequencies(values: &[f32], p: usize, size: usize) -> Vec<u32> {
+    let max = (p - 1) / 2;
+    (0..size)
+        .map(|h| {
+            let mut best = (0.0f64, 1u32);
+            for f in 1..=max {
+                let (mut re, mut im) = (0.0f64, 0.0f64);
+                for a in 0..p {
+                    let x = f64::from(values[a * size + h]);
+                    let angle = std::f64::consts::TAU * (f * a) as f64 / p as f64;
+                    re += x * angle.cos();
+                    im -= x * angle.sin();
+                }
+                let power = re * re + im * im;
+                if power > best.0 {
+                    best = (power, f as u32);
+                }
+            }
+            best.1
+        })
+        .collect()
 }
 
 /// The one way this session reads a device tensor: asynchronously (sync reads panic in wasm).
