@@ -4,7 +4,7 @@
 //! plasticity and readout learning stay on the CPU engine: a config with STDP, homeostasis or a
 //! task is refused with a message saying so.
 
-use crate::avalanche::{fit_power_law_auto, log_histogram, AvalancheCollector};
+use crate::avalanche::AvalancheCollector;
 use crate::config::{SpikeConfig, SpikeConfigError};
 use crate::gpu::{GpuError, GpuInfo, GpuSim};
 use crate::network::Network;
@@ -240,7 +240,10 @@ impl GpuSession {
         let t_ms = self.t_ms();
         if t_ms - self.avalanche_at_ms >= AVALANCHE_EVERY_MS || self.avalanche_cache.is_none() {
             self.avalanche_at_ms = t_ms;
-            self.avalanche_cache = Some(self.avalanche_stats());
+            self.avalanche_cache = Some(AvalancheStats::of(
+                &self.avalanche,
+                1.0f32.max(self.net.dt_ms),
+            ));
         }
         Ok(SpikeReport {
             t0_ms: t0,
@@ -261,53 +264,13 @@ impl GpuSession {
         })
     }
 
-    fn avalanche_stats(&self) -> AvalancheStats {
-        let sizes = self.avalanche.sizes();
-        let durations = self.avalanche.durations();
-        let mean_size = if sizes.is_empty() {
-            0.0
-        } else {
-            sizes.iter().sum::<u64>() as f64 / sizes.len() as f64
-        };
-        AvalancheStats {
-            bin_ms: 1.0f32.max(self.net.dt_ms),
-            count: sizes.len(),
-            mean_size,
-            size_fit: fit_power_law_auto(&sizes, 100, 50),
-            duration_fit: fit_power_law_auto(&durations, 20, 50),
-            size_hist: log_histogram(&sizes, 5),
-            duration_hist: log_histogram(&durations, 5),
-        }
-    }
-
     /// Figures of the whole run so far.
     pub fn final_summary(&self) -> SpikeSummary {
-        let sim_s = self.t_ms() / 1000.0;
-        let n = self.net.n.max(1) as f64;
-        let per = |spikes: u64, neurons: usize| {
-            if sim_s > 0.0 && neurons > 0 {
-                spikes as f64 / sim_s / neurons as f64
-            } else {
-                0.0
-            }
-        };
-        SpikeSummary {
-            neurons: self.net.n,
-            synapses: self.net.n_synapses(),
-            sim_s,
-            spikes: self.spikes_total,
-            rate_hz: if sim_s > 0.0 {
-                self.spikes_total as f64 / sim_s / n
-            } else {
-                0.0
-            },
-            rate_exc_hz: per(self.spikes_exc, self.net.n_exc),
-            rate_inh_hz: per(
-                self.spikes_total - self.spikes_exc,
-                self.net.n - self.net.n_exc,
-            ),
-            trials: 0,
-            final_pred_mse: None,
-        }
+        SpikeSummary::of(
+            &self.net,
+            self.t_ms() / 1000.0,
+            self.spikes_total,
+            self.spikes_exc,
+        )
     }
 }

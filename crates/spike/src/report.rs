@@ -2,7 +2,10 @@
 //! time (small enough to post every ~50 ms as JSON: spikes as two parallel integer arrays, series
 //! binned per `bin_ms`), and a `SpikeSummary` at the end.
 
-use crate::avalanche::{HistBin, PowerLawFit};
+use crate::avalanche::{
+    fit_power_law_auto, log_histogram, AvalancheCollector, HistBin, PowerLawFit,
+};
+use crate::network::Network;
 use crate::task::TrialReport;
 use serde::{Deserialize, Serialize};
 
@@ -89,4 +92,50 @@ pub struct SpikeSummary {
     pub trials: u64,
     /// Mean prediction error of the last 10 trials, if there was a task.
     pub final_pred_mse: Option<f32>,
+}
+
+impl AvalancheStats {
+    /// The statistics of every avalanche collected so far (fits are O(avalanches)).
+    pub fn of(collector: &AvalancheCollector, bin_ms: f32) -> AvalancheStats {
+        let sizes = collector.sizes();
+        let durations = collector.durations();
+        let mean_size = if sizes.is_empty() {
+            0.0
+        } else {
+            sizes.iter().sum::<u64>() as f64 / sizes.len() as f64
+        };
+        AvalancheStats {
+            bin_ms,
+            count: sizes.len(),
+            mean_size,
+            size_fit: fit_power_law_auto(&sizes, 100, 50),
+            duration_fit: fit_power_law_auto(&durations, 20, 50),
+            size_hist: log_histogram(&sizes, 5),
+            duration_hist: log_histogram(&durations, 5),
+        }
+    }
+}
+
+impl SpikeSummary {
+    /// The figures of a run of `net` that lasted `sim_s` with these spike counts.
+    pub fn of(net: &Network, sim_s: f64, spikes: u64, spikes_exc: u64) -> SpikeSummary {
+        let per = |count: u64, neurons: usize| {
+            if sim_s > 0.0 && neurons > 0 {
+                count as f64 / sim_s / neurons as f64
+            } else {
+                0.0
+            }
+        };
+        SpikeSummary {
+            neurons: net.n,
+            synapses: net.n_synapses(),
+            sim_s,
+            spikes,
+            rate_hz: per(spikes, net.n),
+            rate_exc_hz: per(spikes_exc, net.n_exc),
+            rate_inh_hz: per(spikes - spikes_exc, net.n - net.n_exc),
+            trials: 0,
+            final_pred_mse: None,
+        }
+    }
 }

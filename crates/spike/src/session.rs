@@ -8,7 +8,7 @@
 //! bookkeeping. Everything is seeded, so the same config and the same controls at the same times
 //! give the same run however it is chunked.
 
-use crate::avalanche::{fit_power_law_auto, log_histogram, AvalancheCollector};
+use crate::avalanche::AvalancheCollector;
 use crate::config::{SpikeConfig, SpikeConfigError};
 use crate::network::Network;
 use crate::neuron::V_PEAK_MV;
@@ -389,56 +389,24 @@ impl SpikeSession {
     /// Avalanche statistics of the run so far (fits are O(avalanches); the session calls this at
     /// most every `AVALANCHE_EVERY_MS`).
     pub fn avalanche_stats(&self) -> AvalancheStats {
-        let sizes = self.avalanche.sizes();
-        let durations = self.avalanche.durations();
-        let mean_size = if sizes.is_empty() {
-            0.0
-        } else {
-            sizes.iter().sum::<u64>() as f64 / sizes.len() as f64
-        };
-        AvalancheStats {
-            bin_ms: 1.0f32.max(self.net.dt_ms),
-            count: sizes.len(),
-            mean_size,
-            size_fit: fit_power_law_auto(&sizes, 100, 50),
-            duration_fit: fit_power_law_auto(&durations, 20, 50),
-            size_hist: log_histogram(&sizes, 5),
-            duration_hist: log_histogram(&durations, 5),
-        }
+        AvalancheStats::of(&self.avalanche, 1.0f32.max(self.net.dt_ms))
     }
 
     /// Figures of the whole run so far.
     pub fn final_summary(&self) -> SpikeSummary {
-        let sim_s = self.t_ms() / 1000.0;
-        let n = self.net.n.max(1) as f64;
-        let ne = self.net.n_exc as f64;
-        let ni = (self.net.n - self.net.n_exc) as f64;
-        let per = |spikes: u64, k: f64| {
-            if sim_s > 0.0 && k > 0.0 {
-                spikes as f64 / sim_s / k
-            } else {
-                0.0
-            }
-        };
-        let (trials, final_pred_mse) = match &self.learn {
-            None => (0, None),
-            Some(l) => {
-                let last = &l.last_pred[l.last_pred.len().saturating_sub(10)..];
-                let m = (!last.is_empty()).then(|| last.iter().sum::<f32>() / last.len() as f32);
-                (l.trials, m)
-            }
-        };
-        SpikeSummary {
-            neurons: self.net.n,
-            synapses: self.net.n_synapses(),
-            sim_s,
-            spikes: self.spikes_total,
-            rate_hz: per(self.spikes_total, n),
-            rate_exc_hz: per(self.spikes_exc, ne),
-            rate_inh_hz: per(self.spikes_total - self.spikes_exc, ni),
-            trials,
-            final_pred_mse,
+        let mut summary = SpikeSummary::of(
+            &self.net,
+            self.t_ms() / 1000.0,
+            self.spikes_total,
+            self.spikes_exc,
+        );
+        if let Some(l) = &self.learn {
+            let last = &l.last_pred[l.last_pred.len().saturating_sub(10)..];
+            summary.trials = l.trials;
+            summary.final_pred_mse =
+                (!last.is_empty()).then(|| last.iter().sum::<f32>() / last.len() as f32);
         }
+        summary
     }
 }
 
