@@ -22,7 +22,7 @@ fi
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 
 printf '\n== native tests (cargo test --release)\n'
-cargo test --release -p neurolab-spike -p neurolab-core -p neurolab-cli -p neurolab-web -p neurolab-worker
+cargo test --release --workspace
 
 scripts/web-test.sh
 

@@ -26,7 +26,7 @@ scripts/wasm-size.sh dist
 
 step "wasm-bindgen tests in headless Chromium (CPU and WebGPU)"
 CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}" WASM_BINDGEN_TEST_TIMEOUT=180 \
-  cargo test --offline --target wasm32-unknown-unknown --profile "$profile" -p neurolab-worker --test web --test web_gpu --test web_spike_gpu
+  cargo test --offline --target wasm32-unknown-unknown --profile "$profile" -p neurolab-worker --test web --test web_gpu --test web_gpu_lost --test web_spike_gpu
 
 step "end-to-end tests (Playwright, system Chromium)"
 mkdir -p artifacts

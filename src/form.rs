@@ -1,427 +1,338 @@
-//! The config form as plain data: what the user typed, field by field, and how it becomes a
-//! [`GrokConfig`].
-//!
-//! The form keeps the raw text of every field, so an invalid entry is shown with its error and
-//! never lost; only a form that parses *and* validates is applied. No leptos or web-sys here.
+//! One config form for every lab, built from the lab's field table: a preset picker, then one
+//! input per field the config shows (selects, checkboxes, text), grouped as the table groups
+//! them. What the user typed is kept as text ([`FormState`]) and parsed by the table itself
+//! (`field::from_form`), so the form, the link and the CLI share one validation and one set of
+//! messages; an invalid entry is shown with its message and never lost.
 
-use neurolab_core::config::{Activation, ConfigError, GrokConfig, LossKind, ModelKind, Op};
-use std::fmt;
+use leptos::prelude::*;
+use neurolab_base::field::{self, Kind};
+use neurolab_base::{ConfigError, LabConfig};
 
-/// One input of the config form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
-    Model,
-    P,
-    Op,
-    TrainFrac,
-    Seed,
-    Hidden,
-    Activation,
-    Loss,
-    DModel,
-    Heads,
-    DMlp,
-    InitScale,
-    Lr,
-    WeightDecay,
-    Beta1,
-    Beta2,
-    Grokfast,
-    GrokfastAlpha,
-    GrokfastLambda,
-    Steps,
-    ReportEvery,
-}
-
-/// How a field is edited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Input {
-    /// A `<select>` with these values.
-    Choice(&'static [&'static str]),
-    /// A whole number.
-    Integer,
-    /// A decimal number.
-    Number,
-    /// A checkbox ("1"/"0").
-    Flag,
-}
-
-impl Field {
-    /// Every field, in the order the form shows them.
-    pub const ALL: [Field; 21] = [
-        Field::Model,
-        Field::P,
-        Field::Op,
-        Field::TrainFrac,
-        Field::Seed,
-        Field::Hidden,
-        Field::Activation,
-        Field::Loss,
-        Field::DModel,
-        Field::Heads,
-        Field::DMlp,
-        Field::InitScale,
-        Field::Lr,
-        Field::WeightDecay,
-        Field::Beta1,
-        Field::Beta2,
-        Field::Grokfast,
-        Field::GrokfastAlpha,
-        Field::GrokfastLambda,
-        Field::Steps,
-        Field::ReportEvery,
-    ];
-
-    fn index(self) -> usize {
-        self as usize
-    }
-
-    /// The label shown to the user (also used in parse errors).
-    pub fn label(self) -> &'static str {
-        match self {
-            Field::Model => "model",
-            Field::P => "p",
-            Field::Op => "operation",
-            Field::TrainFrac => "train fraction",
-            Field::Seed => "seed",
-            Field::Hidden => "hidden units",
-            Field::Activation => "activation",
-            Field::Loss => "loss",
-            Field::DModel => "d_model",
-            Field::Heads => "heads",
-            Field::DMlp => "d_mlp",
-            Field::InitScale => "init scale",
-            Field::Lr => "learning rate",
-            Field::WeightDecay => "weight decay",
-            Field::Beta1 => "beta1",
-            Field::Beta2 => "beta2",
-            Field::Grokfast => "Grokfast",
-            Field::GrokfastAlpha => "Grokfast α",
-            Field::GrokfastLambda => "Grokfast λ",
-            Field::Steps => "steps",
-            Field::ReportEvery => "report every",
-        }
-    }
-
-    /// Stable id for tests and `<label for>`: `cfg-<key>`, where key matches the link's key.
-    pub fn test_id(self) -> &'static str {
-        match self {
-            Field::Model => "cfg-model",
-            Field::P => "cfg-p",
-            Field::Op => "cfg-op",
-            Field::TrainFrac => "cfg-frac",
-            Field::Seed => "cfg-seed",
-            Field::Hidden => "cfg-hidden",
-            Field::Activation => "cfg-act",
-            Field::Loss => "cfg-loss",
-            Field::DModel => "cfg-dmodel",
-            Field::Heads => "cfg-heads",
-            Field::DMlp => "cfg-dmlp",
-            Field::InitScale => "cfg-init",
-            Field::Lr => "cfg-lr",
-            Field::WeightDecay => "cfg-wd",
-            Field::Beta1 => "cfg-b1",
-            Field::Beta2 => "cfg-b2",
-            Field::Grokfast => "cfg-gf",
-            Field::GrokfastAlpha => "cfg-gfa",
-            Field::GrokfastLambda => "cfg-gfl",
-            Field::Steps => "cfg-steps",
-            Field::ReportEvery => "cfg-every",
-        }
-    }
-
-    pub fn input(self) -> Input {
-        match self {
-            Field::Model => Input::Choice(&["mlp", "transformer"]),
-            Field::Op => Input::Choice(&["add", "sub", "mul"]),
-            Field::Activation => Input::Choice(&["quadratic", "relu"]),
-            Field::Loss => Input::Choice(&["ce", "mse"]),
-            Field::Grokfast => Input::Flag,
-            Field::P
-            | Field::Seed
-            | Field::Hidden
-            | Field::DModel
-            | Field::Heads
-            | Field::DMlp
-            | Field::Steps
-            | Field::ReportEvery => Input::Integer,
-            Field::TrainFrac
-            | Field::InitScale
-            | Field::Lr
-            | Field::WeightDecay
-            | Field::Beta1
-            | Field::Beta2
-            | Field::GrokfastAlpha
-            | Field::GrokfastLambda => Input::Number,
-        }
-    }
-
-    /// Whether the field matters for this model (the form shows only those).
-    pub fn applies_to(self, model: ModelKind) -> bool {
-        match self {
-            Field::Hidden | Field::Activation => model == ModelKind::Mlp,
-            Field::DModel | Field::Heads | Field::DMlp => model == ModelKind::Transformer,
-            _ => true,
-        }
-    }
-
-    /// The field's group heading in the form.
-    pub fn group(self) -> &'static str {
-        match self {
-            Field::Model | Field::P | Field::Op | Field::TrainFrac | Field::Seed => "task",
-            Field::Hidden
-            | Field::Activation
-            | Field::Loss
-            | Field::DModel
-            | Field::Heads
-            | Field::DMlp
-            | Field::InitScale => "model",
-            Field::Lr
-            | Field::WeightDecay
-            | Field::Beta1
-            | Field::Beta2
-            | Field::Grokfast
-            | Field::GrokfastAlpha
-            | Field::GrokfastLambda => "optimiser",
-            Field::Steps | Field::ReportEvery => "budget",
-        }
-    }
-}
-
-/// The form's raw text, one string per [`Field`].
-#[derive(Debug, Clone, PartialEq)]
+/// The form's text, one `(key, raw text)` per field that applies, in table order.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FormState {
-    values: Vec<String>,
-}
-
-/// Why the form cannot be applied; `Display` is the message shown next to the form.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FormError {
-    Parse {
-        field: Field,
-        value: String,
-        expected: &'static str,
-    },
-    Invalid(ConfigError),
-}
-
-impl fmt::Display for FormError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FormError::Parse {
-                field,
-                value,
-                expected,
-            } => write!(f, "{} must be {expected}, got '{value}'", field.label()),
-            FormError::Invalid(e) => write!(f, "{e}"),
-        }
-    }
+    pub fields: Vec<(String, String)>,
+    /// Why the text does not make a valid config, and which key it is about.
+    pub error: Option<String>,
+    pub error_key: Option<String>,
 }
 
 impl FormState {
-    pub fn from_config(c: &GrokConfig) -> Self {
-        let mut values = vec![String::new(); Field::ALL.len()];
-        for field in Field::ALL {
-            values[field.index()] = match field {
-                Field::Model => c.model.name().to_string(),
-                Field::P => c.p.to_string(),
-                Field::Op => c.op.name().to_string(),
-                Field::TrainFrac => c.train_frac.to_string(),
-                Field::Seed => c.seed.to_string(),
-                Field::Hidden => c.hidden.to_string(),
-                Field::Activation => c.activation.name().to_string(),
-                Field::Loss => c.loss.name().to_string(),
-                Field::DModel => c.d_model.to_string(),
-                Field::Heads => c.n_heads.to_string(),
-                Field::DMlp => c.d_mlp.to_string(),
-                Field::InitScale => c.init_scale.to_string(),
-                Field::Lr => c.lr.to_string(),
-                Field::WeightDecay => c.weight_decay.to_string(),
-                Field::Beta1 => c.beta1.to_string(),
-                Field::Beta2 => c.beta2.to_string(),
-                Field::Grokfast => flag(c.grokfast).to_string(),
-                Field::GrokfastAlpha => c.grokfast_alpha.to_string(),
-                Field::GrokfastLambda => c.grokfast_lambda.to_string(),
-                Field::Steps => c.steps.to_string(),
-                Field::ReportEvery => c.report_every.to_string(),
-            };
-        }
-        Self { values }
-    }
-
-    pub fn get(&self, field: Field) -> &str {
-        &self.values[field.index()]
-    }
-
-    pub fn set(&mut self, field: Field, value: impl Into<String>) {
-        self.values[field.index()] = value.into();
-    }
-
-    /// The model the form currently names (for showing only the fields that apply).
-    pub fn model(&self) -> ModelKind {
-        ModelKind::parse(self.get(Field::Model)).unwrap_or(ModelKind::Mlp)
-    }
-
-    /// Parse every field and validate the result.
-    pub fn to_config(&self) -> Result<GrokConfig, FormError> {
-        let mut c = GrokConfig::preset_mlp();
-        c.model = self.choice(Field::Model, ModelKind::parse, "one of mlp, transformer")?;
-        c.p = self.integer(Field::P)?;
-        c.op = self.choice(Field::Op, Op::parse, "one of add, sub, mul")?;
-        c.train_frac = self.number(Field::TrainFrac)?;
-        c.seed = self.parse(Field::Seed, "a whole number from 0 to 2^64-1")?;
-        c.hidden = self.integer(Field::Hidden)?;
-        c.activation = self.choice(
-            Field::Activation,
-            Activation::parse,
-            "one of quadratic, relu",
-        )?;
-        c.loss = self.choice(Field::Loss, LossKind::parse, "one of ce, mse")?;
-        c.d_model = self.integer(Field::DModel)?;
-        c.n_heads = self.integer(Field::Heads)?;
-        c.d_mlp = self.integer(Field::DMlp)?;
-        c.init_scale = self.number(Field::InitScale)?;
-        c.lr = self.number(Field::Lr)?;
-        c.weight_decay = self.number(Field::WeightDecay)?;
-        c.beta1 = self.number(Field::Beta1)?;
-        c.beta2 = self.number(Field::Beta2)?;
-        c.grokfast = self.choice(
-            Field::Grokfast,
-            |s| match s {
-                "1" | "true" => Some(true),
-                "0" | "false" => Some(false),
-                _ => None,
-            },
-            "on or off",
-        )?;
-        c.grokfast_alpha = self.number(Field::GrokfastAlpha)?;
-        c.grokfast_lambda = self.number(Field::GrokfastLambda)?;
-        c.steps = self.integer(Field::Steps)?;
-        c.report_every = self.integer(Field::ReportEvery)?;
-        c.validate().map_err(FormError::Invalid)?;
-        Ok(c)
-    }
-
-    fn parse<T: std::str::FromStr>(
-        &self,
-        field: Field,
-        expected: &'static str,
-    ) -> Result<T, FormError> {
-        let value = self.get(field).trim();
-        value.parse().map_err(|_| FormError::Parse {
-            field,
-            value: value.to_string(),
-            expected,
-        })
-    }
-
-    fn integer(&self, field: Field) -> Result<u32, FormError> {
-        self.parse(field, "a whole number")
-    }
-
-    fn number(&self, field: Field) -> Result<f64, FormError> {
-        let x: f64 = self.parse(field, "a number")?;
-        if x.is_finite() {
-            Ok(x)
-        } else {
-            Err(FormError::Parse {
-                field,
-                value: self.get(field).trim().to_string(),
-                expected: "a finite number",
-            })
+    /// The text of every field of `config`.
+    pub fn of<C: LabConfig>(config: &C) -> Self {
+        Self {
+            fields: field::to_pairs(config)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            error: None,
+            error_key: None,
         }
     }
 
-    fn choice<T>(
-        &self,
-        field: Field,
-        parse: impl Fn(&str) -> Option<T>,
-        expected: &'static str,
-    ) -> Result<T, FormError> {
-        let value = self.get(field).trim();
-        parse(value).ok_or_else(|| FormError::Parse {
-            field,
-            value: value.to_string(),
-            expected,
-        })
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn set(&mut self, key: &str, value: impl Into<String>) {
+        let value = value.into();
+        match self.fields.iter_mut().find(|(k, _)| k == key) {
+            Some(f) => f.1 = value,
+            None => self.fields.push((key.to_string(), value)),
+        }
+    }
+
+    /// The config after the user set `key` to `value`: on success the form shows the new
+    /// config's fields (those that now apply); on failure it keeps the text and the message.
+    pub fn edit<C: LabConfig>(&mut self, key: &str, value: String) -> Option<C> {
+        self.set(key, value);
+        match field::from_form::<C>(&self.fields, key) {
+            Ok(config) => {
+                *self = FormState::of(&config);
+                Some(config)
+            }
+            Err(e) => {
+                self.fail(&e);
+                None
+            }
+        }
+    }
+
+    pub fn fail(&mut self, e: &ConfigError) {
+        self.error = Some(e.to_string());
+        self.error_key = e.key().map(str::to_string);
     }
 }
 
-pub fn flag(on: bool) -> &'static str {
-    if on {
-        "1"
+/// The preset `config` is, if it is one.
+pub fn preset_of<C: LabConfig>(config: &C) -> Option<&'static str> {
+    C::presets()
+        .into_iter()
+        .find(|p| &p.config == config)
+        .map(|p| p.name)
+}
+
+/// What the form needs from its lab.
+pub struct FormCtx<C: LabConfig> {
+    /// The lab's name: inputs are `<lab>-<key>`.
+    pub lab: &'static str,
+    pub form: RwSignal<FormState>,
+    /// The config in force (decides which fields show).
+    pub config: Signal<C>,
+    /// The user changed `key` to `value`.
+    pub edit: Callback<(String, String)>,
+    /// The user picked a preset.
+    pub preset: Callback<C>,
+}
+
+impl<C: LabConfig> Clone for FormCtx<C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<C: LabConfig> Copy for FormCtx<C> {}
+
+/// The form: preset picker, groups of fields, the error line.
+pub fn config_form<C: LabConfig>(ctx: FormCtx<C>) -> impl IntoView {
+    let presets = C::presets();
+    let names: Vec<(&'static str, &'static str)> =
+        presets.iter().map(|p| (p.name, p.label)).collect();
+    let preset_value = move || ctx.config.with(|c| preset_of(c).unwrap_or("").to_string());
+    let on_preset = move |ev: leptos::ev::Event| {
+        let name = event_target_value(&ev);
+        if let Some(p) = C::presets().into_iter().find(|p| p.name == name) {
+            ctx.preset.run(p.config);
+        }
+    };
+    let mut groups: Vec<&'static str> = Vec::new();
+    for f in C::fields() {
+        if !groups.contains(&f.group) {
+            groups.push(f.group);
+        }
+    }
+    let preset_id = format!("{}-preset-picker", ctx.lab);
+    view! {
+        <label class="field preset" for=preset_id.clone()>
+            <span>"preset"</span>
+            <select id=preset_id.clone() data-testid="preset" on:change=on_preset>
+                <option value="" prop:selected=move || preset_value().is_empty()>
+                    "custom"
+                </option>
+                {names
+                    .into_iter()
+                    .map(|(name, label)| {
+                        view! {
+                            <option value=name prop:selected=move || preset_value() == name>
+                                {label}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
+        <form class="config-form" on:submit=|ev| ev.prevent_default()>
+            {groups
+                .into_iter()
+                .map(|group| {
+                    let shown = move || {
+                        ctx.config
+                            .with(|c| C::fields().iter().any(|f| f.group == group && f.shown(c)))
+                    };
+                    view! {
+                        <fieldset hidden=move || !shown()>
+                            <legend>{group}</legend>
+                            {C::fields()
+                                .iter()
+                                .filter(|f| f.group == group && f.in_form)
+                                .map(|f| field_row(ctx, f))
+                                .collect_view()}
+                        </fieldset>
+                    }
+                })
+                .collect_view()}
+        </form>
+        <p
+            class="config-error"
+            data-testid="config-error"
+            role="alert"
+            hidden=move || ctx.form.with(|f| f.error.is_none())
+        >
+            {move || ctx.form.with(|f| f.error.clone().unwrap_or_default())}
+        </p>
+    }
+}
+
+fn field_row<C: LabConfig>(ctx: FormCtx<C>, f: &'static field::Field<C>) -> impl IntoView {
+    let key = f.key;
+    let id = format!("{}-{key}", ctx.lab);
+    let value = move || {
+        ctx.form
+            .with(|form| form.get(key).unwrap_or("").to_string())
+    };
+    let shown =
+        move || ctx.config.with(|c| f.shown(c)) && ctx.form.with(|form| form.get(key).is_some());
+    let invalid = move || ctx.form.with(|form| form.error_key.as_deref() == Some(key));
+    let edit = move |v: String| ctx.edit.run((key.to_string(), v));
+    let title = if f.help.is_empty() {
+        f.expected()
     } else {
-        "0"
+        format!("{} ({})", f.help, f.expected())
+    };
+    let input = match f.kind {
+        Kind::Choice(options) => view! {
+            <select
+                id=id.clone()
+                data-testid=id.clone()
+                aria-invalid=move || invalid().to_string()
+                on:change=move |ev| edit(event_target_value(&ev))
+            >
+                {options
+                    .iter()
+                    .map(|o| {
+                        let o = *o;
+                        view! {
+                            <option value=o prop:selected=move || value() == o>
+                                {o}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        }
+        .into_any(),
+        Kind::Flag => view! {
+            <input
+                type="checkbox"
+                id=id.clone()
+                data-testid=id.clone()
+                prop:checked=move || value() == "1"
+                on:change=move |ev| edit(if event_target_checked(&ev) { "1" } else { "0" }.into())
+            />
+        }
+        .into_any(),
+        Kind::Int { .. } | Kind::Num { .. } | Kind::Text { .. } => view! {
+            <input
+                type="text"
+                id=id.clone()
+                data-testid=id.clone()
+                inputmode=match f.kind {
+                    Kind::Int { .. } => "numeric",
+                    Kind::Num { .. } => "decimal",
+                    _ => "text",
+                }
+                autocomplete="off"
+                spellcheck="false"
+                aria-invalid=move || invalid().to_string()
+                prop:value=value
+                on:change=move |ev| edit(event_target_value(&ev))
+            />
+        }
+        .into_any(),
+    };
+    view! {
+        <label class="field" for=id title=title hidden=move || !shown()>
+            <span>{f.label}</span>
+            {input}
+        </label>
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use neurolab_core::config::Preset;
+    use neurolab_core::grok::GrokConfig;
+    use neurolab_core::sae::{SaeConfig, SaeSource};
+    use neurolab_core::spike::SpikeConfig;
 
     #[test]
-    fn presets_round_trip_through_the_form() {
-        for preset in Preset::ALL {
-            let config = preset.config();
-            assert_eq!(FormState::from_config(&config).to_config().unwrap(), config);
+    fn edits_parse_with_the_configs_own_rules_and_keep_bad_text() {
+        let mut form = FormState::of(&GrokConfig::preset_mlp());
+        let c: GrokConfig = form.edit("p", "23".into()).unwrap();
+        assert_eq!(c.p, 23);
+        assert!(form.edit::<GrokConfig>("p", "300".into()).is_none());
+        assert_eq!(form.get("p"), Some("300"), "the typed text is kept");
+        assert_eq!(
+            form.error.as_deref(),
+            Some("p must be between 5 and 257, got 300")
+        );
+        assert_eq!(form.error_key.as_deref(), Some("p"));
+        assert!(form.edit::<GrokConfig>("p", "91".into()).is_none());
+        assert_eq!(
+            form.error.as_deref(),
+            Some("p must be a prime between 5 and 257, got 91")
+        );
+        let c: GrokConfig = form.edit("p", "97".into()).unwrap();
+        assert_eq!(c, GrokConfig::preset_mlp());
+        assert_eq!(form.error, None);
+        assert_eq!(preset_of(&c), Some("mlp"));
+    }
+
+    #[test]
+    fn a_smaller_network_keeps_the_traced_neurons_that_exist() {
+        let mut form = FormState::of(&SpikeConfig::reservoir());
+        let c: SpikeConfig = form.edit("n", "300".into()).unwrap();
+        assert_eq!(c.n, 300);
+        assert!(
+            c.trace_neurons.iter().all(|&i| i < 300),
+            "{:?}",
+            c.trace_neurons
+        );
+        assert!(form.edit::<SpikeConfig>("n", "50000000".into()).is_none());
+        assert!(form.error.as_deref().unwrap().contains("50000000"));
+        assert_eq!(form.get("n"), Some("50000000"));
+    }
+
+    #[test]
+    fn a_structural_edit_keeps_what_still_applies() {
+        let mut form = FormState::of(&SpikeConfig::reservoir());
+        form.edit::<SpikeConfig>("n", "400".into()).unwrap();
+        for task in ["none", "bars", "series", "what_when"] {
+            let c: SpikeConfig = form.edit("task", task.into()).unwrap();
+            assert_eq!(form.get("task"), Some(task));
+            assert_eq!(c.n, 400, "the size survives a task switch");
         }
+        // Task keys appear and disappear with their task.
+        assert!(form.get("tt").is_some());
+        form.edit::<SpikeConfig>("task", "none".into()).unwrap();
+        assert!(form.get("tt").is_none());
     }
 
     #[test]
-    fn every_field_is_editable() {
-        let mut form = FormState::from_config(&GrokConfig::preset_transformer());
-        form.set(Field::P, " 23 ");
-        form.set(Field::Op, "mul");
-        form.set(Field::Lr, "1e-2");
-        form.set(Field::Grokfast, "1");
-        form.set(Field::Heads, "8");
-        let c = form.to_config().unwrap();
-        assert_eq!(
-            (c.p, c.op, c.lr, c.grokfast, c.n_heads),
-            (23, Op::Mul, 0.01, true, 8)
+    fn the_sae_form_shows_only_the_keys_that_apply() {
+        let toy = SaeConfig::preset(SaeSource::Toy);
+        let shown = |c: &SaeConfig| -> Vec<&'static str> {
+            SaeConfig::fields()
+                .iter()
+                .filter(|f| f.shown(c))
+                .map(|f| f.key)
+                .collect()
+        };
+        let s = shown(&toy);
+        assert!(s.contains(&"toy_n") && s.contains(&"k"));
+        assert!(!s.contains(&"grok_p") && !s.contains(&"l1") && !s.contains(&"site"));
+        let grok = SaeConfig::preset(SaeSource::GrokTransformer);
+        let s = shown(&grok);
+        assert!(s.contains(&"grok_p") && s.contains(&"site") && !s.contains(&"toy_n"));
+        // Switching the decomposition keeps the latents, shows L1 and hides k.
+        let mut form = FormState::of(&toy);
+        form.edit::<SaeConfig>("latents", "48".into()).unwrap();
+        let c: SaeConfig = form.edit("kind", "relu-l1".into()).unwrap();
+        assert_eq!((c.kind.name(), c.latents), ("relu-l1", 48));
+        assert!(shown(&c).contains(&"l1") && !shown(&c).contains(&"k"));
+        // A preset edit starts over from that preset.
+        let c: SaeConfig = form.edit("source", "grok-mlp".into()).unwrap();
+        assert_eq!(c, SaeConfig::preset(SaeSource::GrokMlp));
+        form.edit::<SaeConfig>("k", "2000".into());
+        assert!(
+            form.error
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("TopK k (k) must be between 1 and"),
+            "{:?}",
+            form.error
         );
-    }
-
-    #[test]
-    fn parse_errors_name_the_field_and_keep_the_text() {
-        let mut form = FormState::from_config(&GrokConfig::preset_mlp());
-        form.set(Field::Lr, "fast");
-        assert_eq!(
-            form.to_config().unwrap_err().to_string(),
-            "learning rate must be a number, got 'fast'"
-        );
-        assert_eq!(form.get(Field::Lr), "fast");
-        form.set(Field::Lr, "inf");
-        assert!(form.to_config().is_err());
-    }
-
-    #[test]
-    fn validation_errors_come_from_the_core() {
-        let mut form = FormState::from_config(&GrokConfig::preset_mlp());
-        form.set(Field::P, "300");
-        assert_eq!(
-            form.to_config().unwrap_err().to_string(),
-            "p must be a prime between 5 and 257, got 300"
-        );
-    }
-
-    #[test]
-    fn fields_shown_depend_on_the_model() {
-        assert!(Field::Hidden.applies_to(ModelKind::Mlp));
-        assert!(!Field::Hidden.applies_to(ModelKind::Transformer));
-        assert!(Field::DModel.applies_to(ModelKind::Transformer));
-        assert!(Field::Lr.applies_to(ModelKind::Mlp));
-    }
-
-    #[test]
-    fn test_ids_are_unique() {
-        let mut ids: Vec<_> = Field::ALL.iter().map(|f| f.test_id()).collect();
-        ids.sort();
-        ids.dedup();
-        assert_eq!(ids.len(), Field::ALL.len());
-        for (i, f) in Field::ALL.iter().enumerate() {
-            assert_eq!(f.index(), i);
-        }
     }
 }

@@ -1,19 +1,22 @@
 //! neurolab-web: the browser front end of neurolab.
 //!
-//! The page (`app` bin: [`ui`], [`bridge`], [`browser`]) talks to the compute Web Worker (crate
-//! `neurolab-worker`) only through `neurolab_core::protocol` messages. This crate does not link
-//! burn (it uses `neurolab-core` without its `compute` feature), so the page's wasm stays small;
-//! the plain modules ([`form`], [`lab`], [`chart`]'s geometry) are tested natively.
+//! The page (`app` bin) talks to the compute Web Worker (crate `neurolab-worker`) only through
+//! `neurolab_core::protocol` messages. This crate does not link burn (it uses `neurolab-core`
+//! without its `compute` feature), so the page's wasm stays small.
+//!
+//! - [`shell`]: the header, banners and the parts every lab shares (form, run controls,
+//!   progress, metrics, share); it knows no lab;
+//! - [`labs`]: the labs' registry and one folder per lab (page, state, views);
+//! - [`run`]: the one run-state fold; [`form`]: the one config form over a field table;
+//! - [`plot`]: every chart; [`browser`]: the browser glue and the worker bridge;
+//! - [`format`]: numbers as the page shows them.
+//!
+//! The plain modules (run, form state, the labs' states, plot geometry) are tested natively.
 
-pub mod bridge;
 pub mod browser;
-pub mod chart;
 pub mod form;
-pub mod lab;
-pub mod pairs_form;
+pub mod format;
+pub mod labs;
 pub mod plot;
-pub mod sae_lab;
-pub mod sae_ui;
-pub mod spike_lab;
-pub mod spike_ui;
-pub mod ui;
+pub mod run;
+pub mod shell;

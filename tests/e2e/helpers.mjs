@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -101,4 +102,26 @@ export function artifact(name) {
 /** A small, fast experiment as a link fragment. */
 export function smallLink(extra = '') {
   return `#v=1&lab=grok&model=mlp&p=23&hidden=64&steps=300&every=10&lr=0.003&backend=cpu${extra}`;
+}
+
+/** Fail on a crash (a panic in the wasm) or a Content-Security-Policy violation the page logged. */
+export function assertNoCrash(errors) {
+  const crashes = errors.filter((e) => /panicked|RuntimeError|unreachable|uncaught|Content Security Policy/i.test(e));
+  assert.deepEqual(crashes, [], 'the page logged a crash or a CSP violation');
+}
+
+/** Text of an element, trimmed. */
+export async function text(page, id) {
+  return (await byTestId(page, id).textContent())?.trim() ?? '';
+}
+
+/** Wait until an element is visible and its text contains `substring`. */
+export async function assertVisibleText(page, id, substring, timeout = 30_000) {
+  const el = byTestId(page, id);
+  await el.waitFor({ state: 'visible', timeout });
+  await page.waitForFunction(
+    ([sel, s]) => document.querySelector(sel)?.textContent.includes(s),
+    [`[data-testid="${id}"]`, substring],
+    { timeout },
+  );
 }

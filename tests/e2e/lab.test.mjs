@@ -2,21 +2,13 @@
 // playwright-core). Run: node --test --test-concurrency=1 tests/e2e/ (after `trunk build --release`).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { artifact, byTestId, launch, openPage, serveDist, smallLink, waitState } from './helpers.mjs';
+import { artifact, assertNoCrash, assertVisibleText, byTestId, launch, openPage, serveDist, smallLink, text, waitState } from './helpers.mjs';
 
 let server;
 before(async () => { server = await serveDist(); });
 after(() => server?.stop());
 
-function assertNoCrash(errors) {
-  const crashes = errors.filter((e) => /panicked|RuntimeError|unreachable|uncaught/i.test(e));
-  assert.deepEqual(crashes, [], 'the page logged a crash');
-}
 
-/** Text of an element, trimmed. */
-async function text(page, id) {
-  return (await byTestId(page, id).textContent())?.trim() ?? '';
-}
 
 /** The canvas as a data URL: changes when the chart is redrawn with new data. */
 async function canvasPixels(page, id) {
@@ -32,8 +24,8 @@ describe('with WebGPU enabled', () => {
     const { page, errors } = await openPage(browser.context, server.url + smallLink());
     await waitState(page, 'ready');
     assert.match(await text(page, 'backend'), /^cpu/, 'the link asked for the CPU');
-    assert.equal(await byTestId(page, 'cfg-p').inputValue(), '23');
-    assert.equal(await byTestId(page, 'cfg-hidden').inputValue(), '64');
+    assert.equal(await byTestId(page, 'grok-p').inputValue(), '23');
+    assert.equal(await byTestId(page, 'grok-hidden').inputValue(), '64');
     const blank = await canvasPixels(page, 'chart-acc');
 
     await byTestId(page, 'run').click();
@@ -67,16 +59,16 @@ describe('with WebGPU enabled', () => {
 
     // A bad entry shows the core's message, keeps the text and is not applied.
     const linkBefore = await byTestId(page, 'share-link').inputValue();
-    await byTestId(page, 'cfg-p').fill('300');
-    await byTestId(page, 'cfg-p').press('Tab');
-    await assertVisibleText(page, 'config-error', 'p must be a prime between 5 and 257, got 300');
-    assert.equal(await byTestId(page, 'cfg-p').inputValue(), '300');
+    await byTestId(page, 'grok-p').fill('300');
+    await byTestId(page, 'grok-p').press('Tab');
+    await assertVisibleText(page, 'config-error', 'p must be between 5 and 257, got 300');
+    assert.equal(await byTestId(page, 'grok-p').inputValue(), '300');
     assert.equal(await byTestId(page, 'share-link').inputValue(), linkBefore);
 
     // A long budget, so that the run is still going when we pause it.
-    await byTestId(page, 'cfg-p').fill('23');
-    await byTestId(page, 'cfg-steps').fill('100000');
-    await byTestId(page, 'cfg-steps').press('Tab');
+    await byTestId(page, 'grok-p').fill('23');
+    await byTestId(page, 'grok-steps').fill('100000');
+    await byTestId(page, 'grok-steps').press('Tab');
     await waitState(page, 'ready');
     assert.equal(await byTestId(page, 'config-error').isVisible(), false);
     await byTestId(page, 'run').click();
@@ -113,7 +105,7 @@ describe('with WebGPU enabled', () => {
 
     const fresh = await openPage(browser.context, shared);
     await waitState(fresh.page, 'ready');
-    for (const [id, value] of [['cfg-p', '23'], ['cfg-hidden', '64'], ['cfg-steps', '100000'], ['cfg-model', 'mlp']]) {
+    for (const [id, value] of [['grok-p', '23'], ['grok-hidden', '64'], ['grok-steps', '100000'], ['grok-model', 'mlp']]) {
       assert.equal(await byTestId(fresh.page, id).inputValue(), value, id);
     }
     assert.equal(await byTestId(fresh.page, 'logx').isChecked(), true);
@@ -144,7 +136,7 @@ describe('with WebGPU enabled', () => {
   test('embed mode shows only the charts, the run controls and a link to the full lab', async () => {
     const { page, errors } = await openPage(browser.context, server.url + smallLink('&embed=1&hide=step'));
     await waitState(page, 'ready');
-    assert.equal(await byTestId(page, 'cfg-p').isVisible(), false);
+    assert.equal(await byTestId(page, 'grok-p').isVisible(), false);
     for (const id of ['share', 'export-csv', 'metrics', 'progress', 'backend', 'step']) {
       assert.equal(await byTestId(page, id).isVisible(), false, `${id} hidden`);
     }
@@ -162,17 +154,18 @@ describe('with WebGPU enabled', () => {
 
   test('a bad or future link shows why and opens the defaults', async () => {
     const cases = [
-      ['#v=1&lab=grok&p=300', 'p must be a prime between 5 and 257, got 300'],
+      ['#v=1&lab=grok&p=300', 'p must be between 5 and 257, got 300'],
+      ['#v=1&lab=grok&p=91', 'p must be a prime between 5 and 257, got 91'],
       ['#v=9&p=23', 'newer neurolab'],
-      ['#v=1&p=%zz&&evil=1', "link parameter 'p' has a bad value '%zz'"],
-      ['#v=1&evil=1', "unknown link parameter 'evil'"],
+      ['#v=1&p=%zz&&evil=1', "unknown grokking link parameter 'evil'"],
+      ['#v=1&evil=1', "unknown grokking link parameter 'evil'"],
       ['#%%%', 'the link has no version'],
     ];
     for (const [fragment, message] of cases) {
       const { page, errors } = await openPage(browser.context, server.url + fragment);
       await assertVisibleText(page, 'link-error', message);
-      assert.equal(await byTestId(page, 'cfg-p').inputValue(), '97', 'the default preset');
-      assert.equal(await byTestId(page, 'cfg-hidden').inputValue(), '500');
+      assert.equal(await byTestId(page, 'grok-p').inputValue(), '97', 'the default preset');
+      assert.equal(await byTestId(page, 'grok-hidden').inputValue(), '500');
       await byTestId(page, 'run-state').waitFor();
       if (fragment.startsWith('#v=9')) {
         await page.screenshot({ path: artifact('bad-link.png'), fullPage: true });
@@ -238,12 +231,3 @@ describe('without WebGPU', () => {
   });
 });
 
-async function assertVisibleText(page, id, substring) {
-  const el = byTestId(page, id);
-  await el.waitFor({ state: 'visible', timeout: 30_000 });
-  await page.waitForFunction(
-    ([sel, s]) => document.querySelector(sel)?.textContent.includes(s),
-    [`[data-testid="${id}"]`, substring],
-    { timeout: 30_000 },
-  );
-}

@@ -3,7 +3,7 @@
 // clamp it and see the model's output change, then reopen the share link with the same config.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { artifact, byTestId, launch, openPage, serveDist, waitState } from './helpers.mjs';
+import { artifact, assertNoCrash, byTestId, launch, openPage, serveDist, text, waitState } from './helpers.mjs';
 
 let server;
 before(async () => { server = await serveDist(); });
@@ -13,14 +13,7 @@ after(() => server?.stop());
 const LINK = '#v=1&lab=sae&source=toy&kind=topk&latents=32&k=3&k_aux=4&steps=300&batch=128'
   + '&report_every=50&seed=4&toy_n=16&toy_m=6&toy_steps=400&toy_samples=1024&backend=cpu';
 
-function assertNoCrash(errors) {
-  const crashes = errors.filter((e) => /panicked|RuntimeError|unreachable|uncaught/i.test(e));
-  assert.deepEqual(crashes, [], 'the page logged a crash');
-}
 
-async function text(page, id) {
-  return (await byTestId(page, id).textContent())?.trim() ?? '';
-}
 
 describe('SAE lab', () => {
   let browser;

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { artifact, byTestId, launch, openPage, serveDist, waitState } from './helpers.mjs';
+import { artifact, assertNoCrash, byTestId, launch, openPage, serveDist, text, waitState } from './helpers.mjs';
 
 let server;
 before(async () => { server = await serveDist(); });
@@ -13,14 +13,7 @@ after(() => server?.stop());
 // Long enough (10 simulated minutes) to act on it while it runs; the test pauses it.
 const LINK = '#v=1&lab=spike&preset=izhikevich2003&n=300&dur=600000&seed=3&eng=cpu&backend=cpu';
 
-function assertNoCrash(errors) {
-  const crashes = errors.filter((e) => /panicked|RuntimeError|unreachable|uncaught/i.test(e));
-  assert.deepEqual(crashes, [], 'the page logged a crash');
-}
 
-async function text(page, id) {
-  return (await byTestId(page, id).textContent())?.trim() ?? '';
-}
 
 /** Spikes counted in the metrics tile. */
 async function spikes(page) {
@@ -130,7 +123,7 @@ describe('spiking lab', () => {
     assert.match(await byTestId(page, 'share-link').inputValue(), /lab=spike/);
     await byTestId(page, 'spike-n').fill('999999');
     await byTestId(page, 'spike-n').dispatchEvent('change');
-    assert.match(await text(page, 'config-error'), /n must be between 2 and \d+/);
+    assert.match(await text(page, 'config-error'), /neurons \(n\) must be between 2 and \d+/);
     assert.equal(await byTestId(page, 'spike-n').inputValue(), '999999', 'the typed text is kept');
     assertNoCrash(errors);
     await page.close();

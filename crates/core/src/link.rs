@@ -1,20 +1,19 @@
 //! The share link: the whole experiment as a URL fragment, versioned and validated on decode.
 //!
-//! Format: `v=1&nl=<lab version>&lab=<grok|spike|sae>&<the lab's keys>&backend=auto[&logx=1][&embed=1][&hide=a,b]`.
+//! Format: `v=1&nl=<lab version>&lab=<name>&<the lab's keys>&backend=auto[&logx=1][&embed=1][&hide=a,b]`.
 //! The keys `v`, `nl`, `lab`, `backend`, `logx`, `embed`, `hide` are common; every other key
-//! belongs to the lab: the grokking lab's (`model=mlp&p=97&op=add&…`) are decoded here, the
-//! spiking lab's by `SpikeConfig::from_link_pairs` and the SAE lab's by
-//! `SaeConfig::from_link_pairs`. Decoding starts from the lab's preset and applies every key; an
-//! unknown, repeated or malformed key, a future version, or a value out of range is an error whose
-//! message says what is wrong. Decoding never panics on any input (a property test checks it).
+//! belongs to the lab and is read by the lab's field table (starting from its default or the
+//! preset its preset key names). An unknown, repeated or malformed key, a future version, a value
+//! out of range or a config over budget is an error whose message says what is wrong.
+//! [`LabLink::decode`] is strict (tests, the CLI); [`LabLink::open`] is what the page does: it
+//! keeps every value it can, names what it dropped, and never panics on any input.
 
-use crate::config::{Activation, BackendChoice, ConfigError, GrokConfig, LossKind, ModelKind, Op};
-use crate::sae::{SaeConfig, SaeConfigError};
-use crate::spike::config::{SpikeConfig, SpikeConfigError};
-use crate::{LAB_VERSION, LINK_VERSION};
+use crate::protocol::BackendChoice;
+use crate::registry::{Configs, LabKind};
+use crate::{CoreError, LAB_VERSION, LINK_VERSION};
+use neurolab_base::ConfigError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use thiserror::Error;
 
 /// Controls an embedding page may hide with `hide=`.
 pub const HIDEABLE: [&str; 7] = [
@@ -24,10 +23,14 @@ pub const HIDEABLE: [&str; 7] = [
 /// Longest link accepted (a real link is a few hundred characters).
 pub const MAX_LINK_LEN: usize = 4096;
 
+/// Keys every lab's link shares; all other keys belong to the lab.
+const COMMON_KEYS: [&str; 7] = ["v", "nl", "lab", "backend", "logx", "embed", "hide"];
+
 /// How the page shows the experiment; part of the link, not of the experiment.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ViewOptions {
-    /// `embed=1`: only the chart, the run controls and an "open in neurolab" link.
+    /// `embed=1`: only the charts, the run controls and an "open in neurolab" link; nothing
+    /// heavy starts before Run.
     pub embed: bool,
     /// Controls to hide (names from [`HIDEABLE`]).
     pub hide: Vec<String>,
@@ -35,88 +38,135 @@ pub struct ViewOptions {
     pub log_x: bool,
 }
 
-/// The labs a link can open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LabKind {
-    #[default]
-    Grok,
-    Spike,
-    Sae,
-}
-
-impl LabKind {
-    pub const ALL: [LabKind; 3] = [LabKind::Grok, LabKind::Spike, LabKind::Sae];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            LabKind::Grok => "grok",
-            LabKind::Spike => "spike",
-            LabKind::Sae => "sae",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<LabKind> {
-        LabKind::ALL.into_iter().find(|l| l.name() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            LabKind::Grok => "Grokking",
-            LabKind::Spike => "Spiking reservoir",
-            LabKind::Sae => "Sparse autoencoders",
-        }
-    }
-}
-
-/// Keys every lab's link shares; all other keys belong to the lab.
-const COMMON_KEYS: [&str; 7] = ["v", "nl", "lab", "backend", "logx", "embed", "hide"];
-
 /// Everything a link carries. Each lab keeps its own config, so switching labs in the page
 /// loses nothing; a link encodes only the open lab's.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LabLink {
     pub lab: LabKind,
-    /// The grokking lab's experiment.
-    pub config: GrokConfig,
-    /// The spiking reservoir lab's network, task and readout.
-    pub spike: SpikeConfig,
-    /// The SAE lab's source, decomposition and training.
-    pub sae: SaeConfig,
+    pub configs: Configs,
     pub backend: BackendChoice,
     pub view: ViewOptions,
 }
 
-#[derive(Debug, Clone, PartialEq, Error)]
-pub enum LinkError {
-    #[error("the link is empty")]
-    Empty,
-    #[error("the link is too long ({len} characters; at most {MAX_LINK_LEN})")]
-    TooLong { len: usize },
-    #[error("the link has no version (v=); it may be truncated")]
-    NoVersion,
-    #[error("the link's version '{0}' is not a number")]
-    BadVersion(String),
-    #[error("this link was made by a newer neurolab (link version {found}); this page reads version {LINK_VERSION} and older")]
-    FutureVersion { found: u32 },
-    #[error("unknown lab '{0}' (this page has: grok, spike, sae)")]
-    UnknownLab(String),
-    #[error("unknown link parameter '{0}'")]
-    UnknownKey(String),
-    #[error("link parameter '{0}' appears twice")]
-    Repeated(String),
-    #[error("link parameter '{key}' has a bad value '{value}': {expected}")]
-    BadValue {
-        key: String,
-        value: String,
-        expected: &'static str,
-    },
-    #[error("{0}")]
-    Invalid(#[from] ConfigError),
-    #[error("{0}")]
-    Spike(#[from] SpikeConfigError),
-    #[error("{0}")]
-    Sae(#[from] SaeConfigError),
+/// What opening a link gave: the experiment (as much of the link as is valid) and, when
+/// something was dropped, why, with the link as it was typed so that nothing is lost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Opened {
+    pub link: LabLink,
+    pub problem: Option<CoreError>,
+    /// Keys left out (bad values, over budget), in link order.
+    pub dropped: Vec<String>,
+    pub original: String,
+}
+
+struct Parsed {
+    common: Vec<(String, String)>,
+    lab_pairs: Vec<(String, String)>,
+    lab: LabKind,
+    /// The first key given twice (its later values were left out).
+    repeated: Option<String>,
+}
+
+/// How [`parse`] treats a key given twice.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Repeats {
+    /// An error (strict decoding).
+    Refuse,
+    /// The first one counts; the others are left out (opening a link in the page).
+    KeepFirst,
+}
+
+fn parse(fragment: &str, repeats: Repeats) -> Result<Parsed, CoreError> {
+    let fragment = fragment.trim();
+    let fragment = fragment
+        .strip_prefix('#')
+        .or_else(|| fragment.strip_prefix('?'))
+        .unwrap_or(fragment);
+    if fragment.is_empty() {
+        return Err(CoreError::Empty);
+    }
+    if fragment.len() > MAX_LINK_LEN {
+        return Err(CoreError::TooLong {
+            len: fragment.len(),
+        });
+    }
+    let all: Vec<(String, String)> = form_urlencoded::parse(fragment.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut seen = BTreeSet::new();
+    let mut pairs = Vec::with_capacity(all.len());
+    let mut repeated = None;
+    for (k, v) in all {
+        if seen.insert(k.clone()) {
+            pairs.push((k, v));
+        } else if repeats == Repeats::Refuse {
+            return Err(ConfigError::Repeated(k).into());
+        } else {
+            repeated.get_or_insert(k);
+        }
+    }
+    let get = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let version = get("v").ok_or(CoreError::NoVersion)?;
+    let version: u32 = version
+        .parse()
+        .map_err(|_| CoreError::BadVersion(version.to_string()))?;
+    if version > LINK_VERSION {
+        return Err(CoreError::FutureVersion { found: version });
+    }
+    if version == 0 {
+        return Err(CoreError::BadVersion("0".into()));
+    }
+    let lab = match get("lab") {
+        None => LabKind::default(),
+        Some(name) => {
+            LabKind::parse(name).ok_or_else(|| CoreError::UnknownLab(name.to_string()))?
+        }
+    };
+    let (common, lab_pairs) = pairs
+        .into_iter()
+        .partition(|(k, _)| COMMON_KEYS.contains(&k.as_str()));
+    Ok(Parsed {
+        common,
+        lab_pairs,
+        lab,
+        repeated,
+    })
+}
+
+/// Apply one common key.
+fn apply_common(link: &mut LabLink, key: &str, v: &str) -> Result<(), ConfigError> {
+    match key {
+        "backend" => {
+            link.backend = BackendChoice::parse(v)
+                .ok_or_else(|| ConfigError::bad_value(key, v, "one of auto, webgpu, cpu"))?
+        }
+        "logx" => link.view.log_x = parse_flag(key, v)?,
+        "embed" => link.view.embed = parse_flag(key, v)?,
+        "hide" => {
+            link.view.hide = v
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    if HIDEABLE.contains(&s) {
+                        Ok(s.to_string())
+                    } else {
+                        Err(ConfigError::bad_value(
+                            key,
+                            s,
+                            format!("a comma-separated list of {}", HIDEABLE.join(", ")),
+                        ))
+                    }
+                })
+                .collect::<Result<_, _>>()?
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 impl LabLink {
@@ -126,22 +176,8 @@ impl LabLink {
         s.append_pair("v", &LINK_VERSION.to_string())
             .append_pair("nl", LAB_VERSION)
             .append_pair("lab", self.lab.name());
-        match self.lab {
-            LabKind::Grok => {
-                for (k, v) in grok_pairs(&self.config) {
-                    s.append_pair(k, &v);
-                }
-            }
-            LabKind::Spike => {
-                for (k, v) in self.spike.to_link_pairs() {
-                    s.append_pair(k, &v);
-                }
-            }
-            LabKind::Sae => {
-                for (k, v) in self.sae.to_link_pairs() {
-                    s.append_pair(k, &v);
-                }
-            }
+        for (k, v) in self.configs.pairs(self.lab) {
+            s.append_pair(k, &v);
         }
         s.append_pair("backend", self.backend.name());
         if self.view.log_x {
@@ -156,219 +192,124 @@ impl LabLink {
         s.finish()
     }
 
-    /// Decode a fragment (a leading `#` or `?` is allowed).
-    pub fn decode(fragment: &str) -> Result<LabLink, LinkError> {
-        let fragment = fragment.trim();
-        let fragment = fragment
-            .strip_prefix('#')
-            .or_else(|| fragment.strip_prefix('?'))
-            .unwrap_or(fragment);
-        if fragment.is_empty() {
-            return Err(LinkError::Empty);
-        }
-        if fragment.len() > MAX_LINK_LEN {
-            return Err(LinkError::TooLong {
-                len: fragment.len(),
-            });
-        }
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(fragment.as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        let mut seen = BTreeSet::new();
-        for (k, _) in &pairs {
-            if !seen.insert(k.as_str()) {
-                return Err(LinkError::Repeated(k.clone()));
-            }
-        }
-        let get = |key: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.as_str())
+    /// Decode a fragment (a leading `#` or `?` is allowed), strictly: any problem is an error.
+    pub fn decode(fragment: &str) -> Result<LabLink, CoreError> {
+        let parsed = parse(fragment, Repeats::Refuse)?;
+        let mut link = LabLink {
+            lab: parsed.lab,
+            ..LabLink::default()
         };
-        let version = get("v").ok_or(LinkError::NoVersion)?;
-        let version: u32 = version
-            .parse()
-            .map_err(|_| LinkError::BadVersion(version.to_string()))?;
-        if version > LINK_VERSION {
-            return Err(LinkError::FutureVersion { found: version });
+        for (key, v) in &parsed.common {
+            apply_common(&mut link, key, v)?;
         }
-        if version == 0 {
-            return Err(LinkError::BadVersion("0".into()));
-        }
-        let lab = match get("lab") {
-            None => LabKind::Grok,
-            Some(name) => {
-                LabKind::parse(name).ok_or_else(|| LinkError::UnknownLab(name.to_string()))?
+        link.configs.set_from_pairs(parsed.lab, &parsed.lab_pairs)?;
+        Ok(link)
+    }
+
+    /// Open a link as the page does: the lab it names, with every value that is valid on its
+    /// own and together with those before it; the first problem and the keys left out are
+    /// reported. An empty fragment opens the defaults without a problem.
+    pub fn open(fragment: &str) -> Opened {
+        let original = fragment.to_string();
+        let parsed = match parse(fragment, Repeats::KeepFirst) {
+            Ok(p) => p,
+            Err(CoreError::Empty) => {
+                return Opened {
+                    link: LabLink::default(),
+                    problem: None,
+                    dropped: Vec::new(),
+                    original,
+                }
+            }
+            Err(e) => {
+                return Opened {
+                    link: LabLink::default(),
+                    problem: Some(e),
+                    dropped: Vec::new(),
+                    original,
+                }
             }
         };
         let mut link = LabLink {
-            lab,
+            lab: parsed.lab,
             ..LabLink::default()
         };
-        for (key, v) in &pairs {
-            let v = v.as_str();
-            match key.as_str() {
-                "backend" => {
-                    link.backend = BackendChoice::parse(v)
-                        .ok_or_else(|| bad(key, v, "one of auto, webgpu, cpu"))?
+        let mut problem: Option<CoreError> = parsed
+            .repeated
+            .clone()
+            .map(|k| ConfigError::Repeated(k).into());
+        let mut dropped: Vec<String> = parsed.repeated.iter().cloned().collect();
+        for (key, v) in &parsed.common {
+            if let Err(e) = apply_common(&mut link, key, v) {
+                problem.get_or_insert(e.into());
+                dropped.push(key.clone());
+            }
+        }
+        let lab = parsed.lab;
+        if let Err(e) = Configs::try_pairs(lab, &parsed.lab_pairs) {
+            problem.get_or_insert(e.into());
+            // Keep the keys that pick the rest (presets, kinds) first, then each other key
+            // that still leaves a valid config.
+            let mut ordered = parsed.lab_pairs.clone();
+            ordered.sort_by_key(|(k, _)| Configs::key_rank(lab, k));
+            let mut kept: Vec<(String, String)> = Vec::new();
+            for pair in ordered {
+                kept.push(pair);
+                if Configs::try_pairs(lab, &kept).is_err() {
+                    if let Some((k, _)) = kept.pop() {
+                        dropped.push(k);
+                    }
                 }
-                "logx" => link.view.log_x = parse_flag(key, v)?,
-                "embed" => link.view.embed = parse_flag(key, v)?,
-                "hide" => {
-                    link.view.hide = v
-                        .split(',')
-                        .filter(|s| !s.is_empty())
-                        .map(|s| {
-                            if HIDEABLE.contains(&s) {
-                                Ok(s.to_string())
-                            } else {
-                                Err(bad(key, s, "a comma-separated list of config, backend, share, export, progress, metrics, step"))
-                            }
-                        })
-                        .collect::<Result<_, _>>()?
-                }
-                _ => {}
             }
+            // In link order, for the message.
+            dropped.sort_by_key(|k| parsed.lab_pairs.iter().position(|(key, _)| key == k));
+            if link.configs.set_from_pairs(lab, &kept).is_err() {
+                link.configs = Configs::default();
+            }
+        } else if let Err(e) = link.configs.set_from_pairs(lab, &parsed.lab_pairs) {
+            problem.get_or_insert(e.into());
         }
-        let lab_pairs: Vec<(String, String)> = pairs
-            .into_iter()
-            .filter(|(k, _)| !COMMON_KEYS.contains(&k.as_str()))
-            .collect();
-        match lab {
-            LabKind::Grok => link.config = decode_grok(&lab_pairs)?,
-            LabKind::Spike => link.spike = SpikeConfig::from_link_pairs(&lab_pairs)?,
-            LabKind::Sae => link.sae = SaeConfig::from_link_pairs(&lab_pairs)?,
-        }
-        Ok(link)
-    }
-}
-
-/// The grokking lab's keys.
-fn grok_pairs(c: &GrokConfig) -> Vec<(&'static str, String)> {
-    vec![
-        ("model", c.model.name().to_string()),
-        ("p", c.p.to_string()),
-        ("op", c.op.name().to_string()),
-        ("frac", c.train_frac.to_string()),
-        ("seed", c.seed.to_string()),
-        ("hidden", c.hidden.to_string()),
-        ("act", c.activation.name().to_string()),
-        ("loss", c.loss.name().to_string()),
-        ("dmodel", c.d_model.to_string()),
-        ("heads", c.n_heads.to_string()),
-        ("dmlp", c.d_mlp.to_string()),
-        ("init", c.init_scale.to_string()),
-        ("lr", c.lr.to_string()),
-        ("wd", c.weight_decay.to_string()),
-        ("b1", c.beta1.to_string()),
-        ("b2", c.beta2.to_string()),
-        ("gf", if c.grokfast { "1" } else { "0" }.to_string()),
-        ("gfa", c.grokfast_alpha.to_string()),
-        ("gfl", c.grokfast_lambda.to_string()),
-        ("steps", c.steps.to_string()),
-        ("every", c.report_every.to_string()),
-    ]
-}
-
-/// The grokking lab's keys → a validated config, starting from the model's preset.
-fn decode_grok(pairs: &[(String, String)]) -> Result<GrokConfig, LinkError> {
-    let model = pairs
-        .iter()
-        .find(|(k, _)| k == "model")
-        .map(|(_, v)| v.as_str());
-    let mut config = match model {
-        None => GrokConfig::preset_mlp(),
-        Some(m) => match ModelKind::parse(m) {
-            Some(ModelKind::Mlp) => GrokConfig::preset_mlp(),
-            Some(ModelKind::Transformer) => GrokConfig::preset_transformer(),
-            None => return Err(bad("model", m, "one of mlp, transformer")),
-        },
-    };
-    for (key, value) in pairs {
-        let v = value.as_str();
-        match key.as_str() {
-            "model" => {}
-            "p" => config.p = parse_u32(key, v)?,
-            "op" => config.op = Op::parse(v).ok_or_else(|| bad(key, v, "one of add, sub, mul"))?,
-            "frac" => config.train_frac = parse_f64(key, v)?,
-            "seed" => {
-                config.seed = v
-                    .parse()
-                    .map_err(|_| bad(key, v, "a whole number from 0 to 2^64-1"))?
-            }
-            "hidden" => config.hidden = parse_u32(key, v)?,
-            "act" => {
-                config.activation =
-                    Activation::parse(v).ok_or_else(|| bad(key, v, "one of quadratic, relu"))?
-            }
-            "loss" => {
-                config.loss = LossKind::parse(v).ok_or_else(|| bad(key, v, "one of ce, mse"))?
-            }
-            "dmodel" => config.d_model = parse_u32(key, v)?,
-            "heads" => config.n_heads = parse_u32(key, v)?,
-            "dmlp" => config.d_mlp = parse_u32(key, v)?,
-            "init" => config.init_scale = parse_f64(key, v)?,
-            "lr" => config.lr = parse_f64(key, v)?,
-            "wd" => config.weight_decay = parse_f64(key, v)?,
-            "b1" => config.beta1 = parse_f64(key, v)?,
-            "b2" => config.beta2 = parse_f64(key, v)?,
-            "gf" => config.grokfast = parse_flag(key, v)?,
-            "gfa" => config.grokfast_alpha = parse_f64(key, v)?,
-            "gfl" => config.grokfast_lambda = parse_f64(key, v)?,
-            "steps" => config.steps = parse_u32(key, v)?,
-            "every" => config.report_every = parse_u32(key, v)?,
-            other => return Err(LinkError::UnknownKey(other.to_string())),
+        Opened {
+            link,
+            problem,
+            dropped,
+            original,
         }
     }
-    config.validate()?;
-    Ok(config)
-}
 
-fn bad(key: &str, value: &str, expected: &'static str) -> LinkError {
-    let mut value = value.to_string();
-    if value.chars().count() > 40 {
-        value = value.chars().take(40).collect::<String>() + "…";
-    }
-    LinkError::BadValue {
-        key: key.to_string(),
-        value,
-        expected,
+    /// The same experiment as a full page (for the embed's "open in neurolab").
+    pub fn full_page(&self) -> LabLink {
+        let mut full = self.clone();
+        full.view.embed = false;
+        full.view.hide.clear();
+        full
     }
 }
 
-fn parse_u32(key: &str, v: &str) -> Result<u32, LinkError> {
-    v.parse().map_err(|_| bad(key, v, "a whole number"))
-}
-
-fn parse_f64(key: &str, v: &str) -> Result<f64, LinkError> {
-    match v.parse::<f64>() {
-        Ok(x) if x.is_finite() => Ok(x),
-        _ => Err(bad(key, v, "a finite number")),
-    }
-}
-
-fn parse_flag(key: &str, v: &str) -> Result<bool, LinkError> {
+fn parse_flag(key: &str, v: &str) -> Result<bool, ConfigError> {
     match v {
         "1" | "true" => Ok(true),
         "0" | "false" => Ok(false),
-        _ => Err(bad(key, v, "0 or 1")),
+        _ => Err(ConfigError::bad_value(key, v, "0 or 1")),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::grok::config::Op;
+    use crate::grok::GrokConfig;
+    use crate::spike::SpikeConfig;
 
     #[test]
     fn round_trips_defaults_and_edits() {
         let mut link = LabLink::default();
         assert_eq!(LabLink::decode(&link.encode()).unwrap(), link);
-        link.config = GrokConfig::preset_transformer();
-        link.config.seed = u64::MAX;
-        link.config.lr = 0.000123;
-        link.config.grokfast = true;
-        link.config.op = Op::Mul;
+        link.configs.grok = GrokConfig::preset_transformer();
+        link.configs.grok.seed = u64::MAX;
+        link.configs.grok.lr = 0.000123;
+        link.configs.grok.grokfast = true;
+        link.configs.grok.op = Op::Mul;
         link.backend = BackendChoice::Cpu;
         link.view = ViewOptions {
             embed: true,
@@ -380,19 +321,39 @@ mod tests {
     }
 
     #[test]
+    fn links_of_the_first_format_still_open() {
+        // Written by the lab before the field tables (every grok key, in this order).
+        let old = "v=1&nl=0.1.0&lab=grok&model=mlp&p=97&op=add&frac=0.5&seed=0&hidden=500&act=quadratic&loss=ce&dmodel=128&heads=4&dmlp=512&init=1&lr=0.003&wd=1&b1=0.9&b2=0.98&gf=0&gfa=0.98&gfl=2&steps=1000&every=10&backend=auto";
+        let link = LabLink::decode(old).unwrap();
+        assert_eq!(link.configs.grok, GrokConfig::preset_mlp());
+        let sae = "v=1&nl=0.1.0&lab=sae&source=toy&kind=topk&site=resid&latents=64&k=4&k_aux=8&aux_coef=0.03125&dead_after=20000&l1=1&lr=0.003&steps=1500&batch=256&seed=0&report_every=100&toy_n=32&toy_m=12&toy_p_active=0.05&toy_decay=0.98&toy_steps=1500&toy_samples=16384&grok_p=97&grok_steps=1000&backend=auto";
+        let link = LabLink::decode(sae).unwrap();
+        assert_eq!(link.lab, LabKind::Sae);
+        assert_eq!(link.configs.sae, crate::sae::SaeConfig::default());
+        let spike = "v=1&nl=0.1.0&lab=spike&preset=izhikevich2003&n=300&seed=4&eng=cpu&backend=cpu";
+        let link = LabLink::decode(spike).unwrap();
+        assert_eq!((link.configs.spike.n, link.configs.spike.seed), (300, 4));
+    }
+
+    #[test]
     fn rejects_future_version() {
         let enc = LabLink::default().encode().replacen("v=1", "v=7", 1);
         let err = LabLink::decode(&enc).unwrap_err();
-        assert_eq!(err, LinkError::FutureVersion { found: 7 });
+        assert_eq!(err, CoreError::FutureVersion { found: 7 });
         assert!(err.to_string().contains("newer neurolab"));
     }
 
     #[test]
     fn rejects_out_of_range_with_limit() {
+        let enc = LabLink::default().encode().replace("p=97", "p=91");
+        assert_eq!(
+            LabLink::decode(&enc).unwrap_err().to_string(),
+            "p must be a prime between 5 and 257, got 91"
+        );
         let enc = LabLink::default().encode().replace("p=97", "p=300");
         assert_eq!(
             LabLink::decode(&enc).unwrap_err().to_string(),
-            "p must be a prime between 5 and 257, got 300"
+            "p must be between 5 and 257, got 300"
         );
     }
 
@@ -401,21 +362,20 @@ mod tests {
         let enc = LabLink::default().encode();
         assert!(matches!(
             LabLink::decode(&format!("{enc}&evil=1")),
-            Err(LinkError::UnknownKey(k)) if k == "evil"
+            Err(CoreError::Config(ConfigError::UnknownKey { key, .. })) if key == "evil"
         ));
         assert!(matches!(
             LabLink::decode(&format!("{enc}&p=5")),
-            Err(LinkError::Repeated(_))
+            Err(CoreError::Config(ConfigError::Repeated(_)))
         ));
         assert!(matches!(
             LabLink::decode(&enc.replace("lr=0.003", "lr=abc")),
-            Err(LinkError::BadValue { .. })
+            Err(CoreError::Config(ConfigError::BadValue { .. }))
         ));
-        // Cut off in the middle of a number: still decodes only if the prefix is valid.
         let cut = &enc[..enc.find("&nl").unwrap()];
         assert!(LabLink::decode(cut).is_ok());
-        assert_eq!(LabLink::decode("lab=grok"), Err(LinkError::NoVersion));
-        assert_eq!(LabLink::decode("   "), Err(LinkError::Empty));
+        assert_eq!(LabLink::decode("lab=grok"), Err(CoreError::NoVersion));
+        assert_eq!(LabLink::decode("   "), Err(CoreError::Empty));
     }
 
     #[test]
@@ -424,8 +384,8 @@ mod tests {
             lab: LabKind::Spike,
             ..LabLink::default()
         };
-        link.spike = SpikeConfig::reservoir();
-        link.spike.seed = 42;
+        link.configs.spike = SpikeConfig::reservoir();
+        link.configs.spike.seed = 42;
         link.view.embed = true;
         let enc = link.encode();
         assert!(enc.contains("lab=spike"), "{enc}");
@@ -435,23 +395,23 @@ mod tests {
         );
         let back = LabLink::decode(&enc).unwrap();
         assert_eq!(back.lab, LabKind::Spike);
-        assert_eq!(back.spike, link.spike);
+        assert_eq!(back.configs.spike, link.configs.spike);
         assert!(back.view.embed);
 
         let mut link = LabLink {
             lab: LabKind::Sae,
             ..LabLink::default()
         };
-        link.sae.seed = 9;
+        link.configs.sae.seed = 9;
         link.backend = BackendChoice::Cpu;
         let back = LabLink::decode(&link.encode()).unwrap();
         assert_eq!(
-            (back.lab, back.sae, back.backend),
-            (LabKind::Sae, link.sae.clone(), BackendChoice::Cpu)
+            (back.lab, back.configs.sae, back.backend),
+            (LabKind::Sae, link.configs.sae.clone(), BackendChoice::Cpu)
         );
-
         // Another lab's key is unknown here, with the lab's own message.
-        assert!(LabLink::decode(&format!("{}&p=97", link.encode())).is_err());
+        let e = LabLink::decode(&format!("{}&p=97", link.encode())).unwrap_err();
+        assert_eq!(e.to_string(), "unknown SAE link parameter 'p'");
         assert_eq!(
             LabLink::decode("v=1&lab=nope").unwrap_err().to_string(),
             "unknown lab 'nope' (this page has: grok, spike, sae)"
@@ -465,5 +425,54 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("'nope'"));
+    }
+
+    #[test]
+    fn opening_a_bad_link_keeps_its_lab_and_its_valid_values() {
+        // A bad p, a good seed and steps: the grokking lab with the seed and the steps.
+        let bad = "v=1&lab=grok&seed=7&p=91&steps=321";
+        let opened = LabLink::open(bad);
+        assert_eq!(opened.link.lab, LabKind::Grok);
+        assert_eq!(opened.link.configs.grok.seed, 7);
+        assert_eq!(opened.link.configs.grok.steps, 321);
+        assert_eq!(opened.link.configs.grok.p, 97);
+        assert_eq!(opened.dropped, ["p"]);
+        assert_eq!(opened.original, bad);
+        assert!(opened.problem.unwrap().to_string().contains("prime"));
+        // Over budget: the SAE lab, the samples kept, the latents that break the budget dropped.
+        let huge = "v=1&lab=sae&source=toy&toy_samples=200000&latents=65536&seed=3";
+        let opened = LabLink::open(huge);
+        assert_eq!(opened.link.lab, LabKind::Sae);
+        assert_eq!(opened.link.configs.sae.seed, 3);
+        assert_eq!(opened.link.configs.sae.toy_samples, 200_000);
+        assert_eq!(opened.dropped, ["latents"]);
+        let message = opened.problem.unwrap().to_string();
+        assert!(
+            message.contains("needs ~") && message.contains("GB"),
+            "{message}"
+        );
+        // A repeated key: the first value counts.
+        let opened = LabLink::open("v=1&lab=grok&p=23&p=29&seed=5");
+        assert_eq!(
+            (opened.link.configs.grok.p, opened.link.configs.grok.seed),
+            (23, 5)
+        );
+        assert_eq!(opened.dropped, ["p"]);
+        assert!(opened
+            .problem
+            .unwrap()
+            .to_string()
+            .contains("appears twice"));
+        // Common keys: a bad backend is dropped, the rest kept.
+        let opened = LabLink::open("v=1&lab=spike&backend=quantum&n=300");
+        assert_eq!(
+            (opened.link.lab, opened.link.configs.spike.n),
+            (LabKind::Spike, 300)
+        );
+        assert_eq!(opened.dropped, ["backend"]);
+        // A good link opens without a problem; an empty one is the defaults.
+        let good = LabLink::open(&LabLink::default().encode());
+        assert_eq!((good.problem, good.dropped.len()), (None, 0));
+        assert_eq!(LabLink::open("").problem, None);
     }
 }

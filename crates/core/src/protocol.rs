@@ -1,76 +1,42 @@
-//! The one message protocol between the page and the compute worker: `Command` in, `Event` out.
+//! The page ⇄ worker protocol: [`Command`] in, [`Event`] out, JSON over `postMessage`.
 //!
-//! Messages travel as JSON strings (`serde_json`) through `postMessage`. The page holds only
-//! these plain values; tensors stay in the worker.
+//! Lab commands and events name their lab (the registry's unions) and the page's session id:
+//! the page drops events of a session it has replaced. An export's bytes travel beside the JSON
+//! as a transferable buffer, never inside it. The page holds only these plain values; tensors
+//! stay in the worker.
 
-use crate::config::{BackendChoice, GrokConfig};
-use crate::link::LabKind;
-use crate::report::StepReport;
-use crate::sae::{
-    ClampRequest, ClampResponse, FeatureDetail, FeatureSummary, SaeConfig, SaeReport, Target,
-};
-use crate::spike::config::SpikeConfig;
-use crate::spike::report::SpikeReport;
-use crate::spike::session::SpikeControl;
+use crate::registry::{AnyCommand, AnyEvent, LabKind};
+use crate::CoreError;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "cmd", rename_all = "snake_case")]
-pub enum Command {
-    /// Pick the compute backend (first message; may be sent again to switch, which resets).
-    Init {
-        backend: BackendChoice,
-    },
-    /// Which lab `Run`, `Pause`, `Step` and `Reset` address (the others pause; their sessions
-    /// are kept).
-    Lab {
-        lab: LabKind,
-    },
-    /// Build a fresh grokking session for this config (step 0). Training does not start.
-    Configure {
-        config: GrokConfig,
-    },
-    /// Build a fresh spiking network for this config (t = 0). It does not start.
-    SpikeConfigure {
-        config: SpikeConfig,
-    },
-    /// Change the running network (inject, silence, plasticity, task switch, noise, …).
-    SpikeControl {
-        control: SpikeControl,
-    },
-    /// SAE lab: build its source (train the toy model or the grokking preset, or take the
-    /// grokking lab's current run when it matches) and a fresh decomposition (step 0).
-    SaeConfigure {
-        config: SaeConfig,
-    },
-    /// SAE lab: the feature list (answered with `SaeFeatureList`).
-    SaeFeatures,
-    /// SAE lab: one latent's or neuron's detail (answered with `SaeFeatureDetail`).
-    SaeFeature {
-        target: Target,
-    },
-    /// SAE lab: edit a latent or neuron at one input (answered with `SaeClamped`).
-    SaeClamp {
-        request: ClampRequest,
-    },
-    /// Run the current lab until its budget or a `Pause`.
-    Run,
-    Pause,
-    /// One step (grokking) or one short chunk of simulated time (spiking), then report.
-    Step,
-    /// Back to the start with the same config and seed.
-    Reset,
-    /// Grokking lab: ablate these hidden neurons from now on (training and reports); empty
-    /// restores them.
-    Ablate {
-        neurons: Vec<u32>,
-    },
-    /// Grokking lab: ablate the hidden neurons whose dominant Fourier frequency is `k`.
-    AblateFrequency {
-        k: u32,
-    },
-    /// Ask for the weights as a `.safetensors` file.
-    ExportWeights,
+/// Which compute backend the user asked for. `Auto` = WebGPU when the browser has it, else CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendChoice {
+    #[default]
+    Auto,
+    Webgpu,
+    Cpu,
+}
+
+impl BackendChoice {
+    pub const ALL: [BackendChoice; 3] = [
+        BackendChoice::Auto,
+        BackendChoice::Webgpu,
+        BackendChoice::Cpu,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendChoice::Auto => "auto",
+            BackendChoice::Webgpu => "webgpu",
+            BackendChoice::Cpu => "cpu",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BackendChoice> {
+        BackendChoice::ALL.into_iter().find(|m| m.name() == s)
+    }
 }
 
 /// Which backend the worker runs on, and why.
@@ -80,144 +46,101 @@ pub struct BackendInfo {
     pub kind: String,
     /// The adapter's name (WebGPU) or the CPU backend's name.
     pub adapter: String,
-    /// Set when WebGPU was wanted but could not start: the reason, for the user.
+    /// Set when WebGPU was wanted but could not start, or was lost: the reason, for the user.
     pub fallback_reason: Option<String>,
 }
 
+/// Hooks the browser tests use to provoke failures no link can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DebugHook {
+    /// `GPUDevice.destroy()` on the worker's WebGPU device.
+    LoseDevice,
+    /// A Rust panic in the worker (the page restarts it).
+    Panic,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum Event {
-    /// The worker's wasm has loaded and accepts commands.
-    Loaded,
-    /// The backend is ready (answer to `Init`).
-    Backend {
-        info: BackendInfo,
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum Command {
+    /// Pick the compute backend (first message; sent again to switch, which rebuilds every
+    /// lab's session on the new device).
+    Init {
+        backend: BackendChoice,
     },
-    /// A session exists at step 0 (answer to `Configure` and `Reset`).
-    Configured {
-        n_train: u32,
-        n_test: u32,
-        n_params: u32,
+    /// A command to one lab, for the page's session `session` of that lab. `Run` pauses the
+    /// other labs.
+    Lab {
+        session: u32,
+        command: AnyCommand,
     },
-    /// Metrics at a report step.
-    Report {
-        report: StepReport,
-    },
-    /// Progress between reports: the current step and the measured speed.
-    Progress {
-        step: u32,
-        steps_per_s: f64,
-        running: bool,
-    },
-    /// Training stopped (paused, or the budget was reached when `finished`).
-    Stopped {
-        step: u32,
-        finished: bool,
-    },
-    /// The weights, base64-encoded safetensors bytes.
-    Weights {
-        file_name: String,
-        base64: String,
-    },
-    /// A spiking network exists at t = 0 (answer to `SpikeConfigure` and `Reset`).
-    SpikeConfigured {
-        neurons: u32,
-        synapses: u64,
-        /// "cpu" or "gpu (<adapter>)".
-        engine: String,
-        /// Why the engine is not the one asked for, if so.
-        note: Option<String>,
-    },
-    /// One chunk of simulated time.
-    SpikeReport {
-        report: SpikeReport,
-    },
-    /// Between reports: simulated time, and simulated ms per wall ms (the real-time factor).
-    SpikeProgress {
-        t_ms: f64,
-        realtime_factor: f64,
-        running: bool,
-    },
-    /// The simulation stopped (paused, or `duration_ms` reached when `finished`).
-    SpikeStopped {
-        t_ms: f64,
-        finished: bool,
-    },
-    /// SAE lab: its source is being prepared (`done` of `total` source-model training steps).
-    SaePreparing {
-        what: String,
-        done: u32,
-        total: u32,
-    },
-    /// SAE lab: a decomposition exists at step 0 (answer to `SaeConfigure` and `Reset`).
-    SaeConfigured {
-        n_samples: u32,
-        /// Activation dimensions.
-        d: u32,
-        latents: u32,
-        /// Grok sources: the modulus (the clamp's inputs are pairs (a, b) < p).
-        p: Option<u32>,
-        /// Where the activations came from, for the user.
-        source: String,
-    },
-    /// SAE lab: metrics at a report step.
-    SaeReport {
-        report: SaeReport,
-    },
-    /// SAE lab: between reports.
-    SaeProgress {
-        step: u32,
-        steps_per_s: f64,
-        running: bool,
-    },
-    /// SAE lab: training stopped (paused, or `steps` reached when `finished`).
-    SaeStopped {
-        step: u32,
-        finished: bool,
-    },
-    /// SAE lab: every latent, densest first.
-    SaeFeatureList {
-        features: Vec<FeatureSummary>,
-    },
-    SaeFeatureDetail {
-        detail: FeatureDetail,
-    },
-    SaeClamped {
-        request: ClampRequest,
-        response: ClampResponse,
-    },
-    /// The grokking session's ablated neurons now (answer to `Ablate` / `AblateFrequency`).
-    Ablated {
-        neurons: Vec<u32>,
-        what: String,
-    },
-    /// Something failed; the message is for the user.
-    Error {
-        message: String,
+    Debug {
+        hook: DebugHook,
     },
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// The worker's wasm has loaded and accepts commands.
+    Loaded,
+    /// The backend is ready (answer to `Init`, and after a fallback to the CPU).
+    Backend { info: BackendInfo },
+    /// An event of one lab's session.
+    Lab { session: u32, event: AnyEvent },
+    /// A message the worker could not read, or a failure outside any lab; for the user.
+    Error { message: String },
+    /// The worker panicked; the page starts a new one (on the CPU backend).
+    Crashed { message: String },
+}
+
 impl Command {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("commands are plain data")
+    pub fn lab(lab: LabKind, session: u32, command: AnyCommand) -> Command {
+        debug_assert_eq!(command.lab(), lab);
+        Command::Lab { session, command }
     }
-    pub fn from_json(s: &str) -> Result<Self, String> {
-        serde_json::from_str(s).map_err(|e| format!("bad command message: {e}"))
+
+    pub fn to_json(&self) -> String {
+        // Plain data with string keys: serialising cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(s: &str) -> Result<Self, CoreError> {
+        serde_json::from_str(s).map_err(|e| CoreError::BadMessage {
+            what: "command",
+            why: e.to_string(),
+        })
     }
 }
 
 impl Event {
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("events are plain data")
+        serde_json::to_string(self).unwrap_or_default()
     }
-    pub fn from_json(s: &str) -> Result<Self, String> {
-        serde_json::from_str(s).map_err(|e| format!("bad event message: {e}"))
+
+    pub fn from_json(s: &str) -> Result<Self, CoreError> {
+        serde_json::from_str(s).map_err(|e| CoreError::BadMessage {
+            what: "event",
+            why: e.to_string(),
+        })
+    }
+
+    /// The bytes of an export, if this is one (they travel beside the JSON).
+    pub fn export_bytes_mut(&mut self) -> Option<&mut Vec<u8>> {
+        match self {
+            Event::Lab { event, .. } => event.export_bytes_mut(),
+            _ => None,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::grok::GrokConfig;
+    use crate::registry::Generic;
+    use neurolab_base::msg::{LabCommand, LabEvent};
+    use neurolab_base::{Position, StopReason};
 
     #[test]
     fn messages_round_trip_as_json() {
@@ -225,21 +148,54 @@ mod tests {
             Command::Init {
                 backend: BackendChoice::Cpu,
             },
-            Command::Configure {
-                config: GrokConfig::preset_transformer(),
+            Command::Lab {
+                session: 3,
+                command: AnyCommand::Grok(LabCommand::Configure {
+                    config: GrokConfig::preset_transformer(),
+                    prepare: true,
+                }),
             },
-            Command::Run,
-            Command::Pause,
+            Command::Lab {
+                session: 1,
+                command: AnyCommand::generic(LabKind::Sae, Generic::Pause),
+            },
+            Command::Debug {
+                hook: DebugHook::LoseDevice,
+            },
         ];
         for c in cmds {
             assert_eq!(Command::from_json(&c.to_json()).unwrap(), c);
         }
-        let e = Event::Progress {
-            step: 3,
-            steps_per_s: 1.5,
-            running: true,
+        let e = Event::Lab {
+            session: 2,
+            event: AnyEvent::Spike(LabEvent::Stopped {
+                position: Position::ms(10.0, 100.0),
+                reason: StopReason::Diverged {
+                    at: 10.0,
+                    message: "NaN".into(),
+                },
+            }),
         };
         assert_eq!(Event::from_json(&e.to_json()).unwrap(), e);
         assert!(Command::from_json("{\"cmd\":\"nope\"}").is_err());
+    }
+
+    #[test]
+    fn export_bytes_stay_out_of_the_json() {
+        let mut e = Event::Lab {
+            session: 1,
+            event: AnyEvent::Grok(LabEvent::Exported {
+                file_name: "w.safetensors".into(),
+                mime: "application/octet-stream".into(),
+                size: 3,
+                bytes: vec![1, 2, 3],
+            }),
+        };
+        let json = e.to_json();
+        assert!(
+            !json.contains("bytes") && json.contains("\"size\":3"),
+            "{json}"
+        );
+        assert_eq!(e.export_bytes_mut().map(|b| b.len()), Some(3));
     }
 }

@@ -1,36 +1,146 @@
-//! Property tests: the link decoder never panics, and every valid config round-trips.
+//! Property tests of the link: the decoder never panics on any input, and its oracle checks
+//! more than that — a link that decodes validates, fits the budget, re-encodes to itself and
+//! round-trips as a protocol command; a link that does not decode still opens (its lab, the
+//! valid values) with a message. Keys and values are drawn from every lab's field table plus
+//! hostile values (nan, inf, huge integers, repeats).
 
-use neurolab_core::config::{BackendChoice, GrokConfig, Op};
+use neurolab_core::base::budget;
+use neurolab_core::base::field::Field;
+use neurolab_core::base::LabConfig;
+use neurolab_core::grok::config::{GrokConfig, Op};
 use neurolab_core::link::LabLink;
+use neurolab_core::protocol::{BackendChoice, Command};
+use neurolab_core::sae::SaeConfig;
+use neurolab_core::spike::SpikeConfig;
+use neurolab_core::LabKind;
 use proptest::prelude::*;
+
+fn keys<C: LabConfig>() -> Vec<&'static str> {
+    C::fields().iter().map(|f: &Field<C>| f.key).collect()
+}
+
+/// Every key any lab or the link knows, and a few it does not.
+fn all_keys() -> Vec<&'static str> {
+    let mut k = keys::<GrokConfig>();
+    k.extend(keys::<SpikeConfig>());
+    k.extend(keys::<SaeConfig>());
+    k.extend([
+        "v", "nl", "lab", "backend", "logx", "embed", "hide", "evil", "x",
+    ]);
+    k
+}
+
+fn value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("nan".to_string()),
+        Just("NaN".to_string()),
+        Just("inf".to_string()),
+        Just("-inf".to_string()),
+        Just("1e309".to_string()),
+        Just("18446744073709551616".to_string()),
+        Just("99999999999999999999999999".to_string()),
+        Just("4294967297".to_string()),
+        Just("-1".to_string()),
+        Just("0".to_string()),
+        Just("1".to_string()),
+        Just("".to_string()),
+        Just("%zz".to_string()),
+        (0u32..100_000).prop_map(|n| n.to_string()),
+        (0.0f64..2.0).prop_map(|x| x.to_string()),
+        prop::sample::select(vec![
+            "grok",
+            "spike",
+            "sae",
+            "mlp",
+            "transformer",
+            "toy",
+            "grok-mlp",
+            "topk",
+            "snmf",
+            "what_when",
+            "bars",
+            "series",
+            "ridge",
+            "force",
+            "izhikevich2003",
+            "reservoir",
+            "lif",
+            "gpu",
+            "cpu",
+            "auto",
+            "webgpu",
+            "sines",
+            "mg",
+        ])
+        .prop_map(str::to_string),
+        "[-0-9a-z.,_%&=+e]{0,12}",
+    ]
+}
+
+/// What every link that decodes must satisfy.
+fn oracle(fragment: &str) -> Result<(), TestCaseError> {
+    let opened = LabLink::open(fragment);
+    // Opening never fails: some lab opens, and a problem comes with a message.
+    if let Some(p) = &opened.problem {
+        prop_assert!(!p.to_string().is_empty());
+    }
+    prop_assert!(opened.link.configs.validate(opened.link.lab).is_ok());
+    if let Ok(link) = LabLink::decode(fragment) {
+        prop_assert!(link.configs.validate(link.lab).is_ok());
+        let estimate = match link.lab {
+            LabKind::Grok => link.configs.grok.estimate(),
+            LabKind::Spike => link.configs.spike.estimate(),
+            LabKind::Sae => link.configs.sae.estimate(),
+        };
+        prop_assert!(budget::check(&estimate).is_ok());
+        let again = LabLink::decode(&link.encode()).expect("a decoded link re-encodes");
+        prop_assert_eq!(&again, &link);
+        let command = Command::Lab {
+            session: 1,
+            command: link.configs.configure(link.lab, true),
+        };
+        prop_assert_eq!(Command::from_json(&command.to_json()).unwrap(), command);
+        prop_assert_eq!(opened.problem, None);
+        prop_assert_eq!(opened.link, link);
+    }
+    Ok(())
+}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
     fn decoder_never_panics_on_any_string(s in "\\PC{0,300}") {
-        let _ = LabLink::decode(&s);
+        oracle(&s)?;
     }
 
     #[test]
-    fn decoder_never_panics_on_link_like_strings(
-        keys in proptest::collection::vec("(v|p|op|frac|seed|lr|wd|steps|every|hide|embed|model|backend|gf|x)", 0..12),
-        vals in proptest::collection::vec("[-0-9a-z.,%&=+e]{0,12}", 0..12),
+    fn every_labs_keys_with_hostile_values(
+        lab in prop::sample::select(vec!["grok", "spike", "sae"]),
+        pairs in proptest::collection::vec((prop::sample::select(all_keys()), value()), 0..10),
     ) {
-        let s: Vec<String> = keys.iter().zip(vals.iter()).map(|(k, v)| format!("{k}={v}")).collect();
-        let _ = LabLink::decode(&s.join("&"));
+        let mut s = format!("v=1&lab={lab}");
+        for (k, v) in &pairs {
+            s.push_str(&format!("&{k}={v}"));
+        }
+        oracle(&s)?;
     }
 
     #[test]
-    fn mutated_valid_links_never_panic(cut in 0usize..400, flip in 0usize..400, byte in 0u8..128) {
-        let mut bytes = LabLink::default().encode().into_bytes();
+    fn mutated_valid_links_never_panic(
+        lab in prop::sample::select(LabKind::ALL.to_vec()),
+        cut in 0usize..600,
+        flip in 0usize..600,
+        byte in 0u8..128,
+    ) {
+        let link = LabLink { lab, ..LabLink::default() };
+        let mut bytes = link.encode().into_bytes();
         if !bytes.is_empty() {
             let i = flip % bytes.len();
             bytes[i] = byte;
         }
         bytes.truncate(cut.min(bytes.len()));
-        let s = String::from_utf8_lossy(&bytes).into_owned();
-        let _ = LabLink::decode(&s);
+        oracle(&String::from_utf8_lossy(&bytes))?;
     }
 
     #[test]
@@ -41,11 +151,13 @@ proptest! {
         lr in 1e-6f64..1.0,
         wd in 0.0f64..10.0,
         op in prop::sample::select(Op::ALL.to_vec()),
-        backend in prop::sample::select(vec![BackendChoice::Auto, BackendChoice::Cpu, BackendChoice::Webgpu]),
+        backend in prop::sample::select(BackendChoice::ALL.to_vec()),
     ) {
         let mut link = LabLink::default();
-        link.config = GrokConfig { p, train_frac: frac, seed, lr, weight_decay: wd, op, ..GrokConfig::preset_mlp() };
+        link.configs.grok = GrokConfig { p, train_frac: frac, seed, lr, weight_decay: wd, op, ..GrokConfig::preset_mlp() };
         link.backend = backend;
-        prop_assert_eq!(LabLink::decode(&link.encode()).unwrap(), link);
+        prop_assume!(link.configs.grok.validate().is_ok());
+        prop_assert_eq!(LabLink::decode(&link.encode()).unwrap(), link.clone());
+        oracle(&link.encode())?;
     }
 }

@@ -1,10 +1,24 @@
-//! neurolab-worker: the compute Web Worker. It owns the burn device (WebGPU, else the CPU
-//! backend) and the labs' sessions, and answers `neurolab_core::protocol` commands with events.
-//! The page (`neurolab-web`) never links burn: only this wasm carries it, so it is downloaded once.
+//! neurolab-worker: the compute engine — the burn device (WebGPU, else the CPU backend) and every
+//! lab's session, driven by one generic runner. In the browser it is the Web Worker (the only
+//! wasm that links burn, downloaded once); natively the CLI drives the same engine. It answers
+//! `neurolab_core::protocol` commands with events.
+//!
+//! - [`env`]: the device and the clock;
+//! - [`runner`]: the generic runner (chunks, rate, GPU sync, progress, stops, controls);
+//! - [`engine`]: the router (the backend, one runner per lab, the GPU fallback);
+//! - [`labs`]: one thin file per lab (how its session is built);
+//! - `web` (wasm only): the Web Worker glue.
 
-pub mod compute;
-pub mod sae;
-pub mod spike;
+pub mod engine;
+pub mod env;
+pub mod error;
+pub mod labs;
+pub mod runner;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+pub use engine::Engine;
+pub use error::WorkerError;
 
 /// Run the wasm module's static constructors, once, first thing in `main`.
 ///

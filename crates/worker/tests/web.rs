@@ -3,8 +3,7 @@
 //! Run: see scripts/web-test.sh (`cargo test --target wasm32-unknown-unknown --test web`).
 #![cfg(target_arch = "wasm32")]
 
-use neurolab_core::config::GrokConfig;
-use neurolab_core::grok::{backend_cpu, GrokSession};
+use neurolab_core::grok::{backend_cpu, GrokConfig, GrokSession};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -21,13 +20,13 @@ fn tiny() -> GrokConfig {
 #[wasm_bindgen_test]
 async fn cpu_training_lowers_the_loss() {
     let mut session = GrokSession::new(tiny(), backend_cpu()).expect("valid config");
-    let start = session.report().await.expect("readback");
+    let start = session.metrics().await.expect("readback");
     assert_eq!(start.step, 0);
     assert!(start.train_loss.is_finite());
     for _ in 0..5 {
         session.train_step();
     }
-    let after = session.report().await.expect("readback");
+    let after = session.metrics().await.expect("readback");
     assert_eq!(after.step, 5);
     assert!(
         after.train_loss < start.train_loss,
@@ -48,4 +47,68 @@ async fn cpu_weights_export_as_safetensors() {
         header.contains("w_in") && header.contains("w_out"),
         "{header}"
     );
+}
+
+/// The engine and its generic runner in the browser: a lab configured, run to its budget in
+/// chunks, every event readable by the page.
+#[wasm_bindgen_test]
+async fn the_engine_runs_a_lab_to_its_budget() {
+    use neurolab_base::msg::{LabCommand, LabEvent};
+    use neurolab_base::StopReason;
+    use neurolab_core::protocol::{BackendChoice, Command, Event};
+    use neurolab_core::AnyCommand;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let events = Rc::new(RefCell::new(Vec::<Event>::new()));
+    let sink = events.clone();
+    let mut engine = neurolab_worker::Engine::new(
+        move |e| sink.borrow_mut().push(e),
+        neurolab_worker::env::now_ms,
+    );
+    engine
+        .handle(Command::Init {
+            backend: BackendChoice::Cpu,
+        })
+        .await;
+    let mut config = tiny();
+    config.steps = 30;
+    config.report_every = 10;
+    let lab = |command| Command::Lab {
+        session: 1,
+        command: AnyCommand::Grok(command),
+    };
+    engine
+        .handle(lab(LabCommand::Configure {
+            config,
+            prepare: true,
+        }))
+        .await;
+    engine.handle(lab(LabCommand::Run)).await;
+    let mut chunks = 0;
+    while engine.is_busy() && chunks < 10_000 {
+        engine.work().await;
+        chunks += 1;
+    }
+    let events = events.borrow();
+    let mut steps = Vec::new();
+    let mut finished = false;
+    for e in events.iter() {
+        assert_eq!(&Event::from_json(&e.to_json()).unwrap(), e);
+        if let Event::Lab {
+            event: neurolab_core::AnyEvent::Grok(e),
+            ..
+        } = e
+        {
+            match e {
+                LabEvent::Report { report } => steps.push(report.step),
+                LabEvent::Stopped {
+                    reason: StopReason::Finished,
+                    ..
+                } => finished = true,
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(steps, [0, 10, 20, 30]);
+    assert!(finished);
 }

@@ -3,8 +3,7 @@
 //! per page, and each test file gets its own page. Sizes are tiny: software WebGPU is slow.
 #![cfg(target_arch = "wasm32")]
 
-use neurolab_core::config::GrokConfig;
-use neurolab_core::grok::GrokSession;
+use neurolab_core::grok::{GrokConfig, GrokSession};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -21,11 +20,11 @@ async fn webgpu_training_lowers_the_loss() {
     config.hidden = 32;
     config.lr = 1e-2;
     let mut session = GrokSession::new(config, device).expect("valid config");
-    let start = session.report().await.expect("readback");
+    let start = session.metrics().await.expect("readback");
     for _ in 0..5 {
         session.train_step();
     }
-    let after = session.report().await.expect("readback");
+    let after = session.metrics().await.expect("readback");
     assert!(after.train_loss.is_finite() && start.train_loss.is_finite());
     assert!(
         after.train_loss < start.train_loss,

@@ -1,5 +1,5 @@
 fn main() {
     neurolab_worker::run_static_constructors();
     #[cfg(target_arch = "wasm32")]
-    neurolab_worker::compute::start_worker();
+    neurolab_worker::web::start_worker();
 }

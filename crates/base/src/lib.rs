@@ -1,0 +1,29 @@
+//! neurolab-base: what every lab shares, and nothing any one lab owns.
+//!
+//! - [`field`]: the field table (key, label, group, kind, limits, when it applies, accessors) that
+//!   drives a config's link codec, the page's form, the CLI's flags and validation;
+//! - [`error`]: [`ConfigError`], the one error a config, a link key, a form value or a flag gives,
+//!   every limit named;
+//! - [`budget`]: memory and time estimates checked at validation against one budget;
+//! - [`run`]: run phase, position (steps or simulated ms), rate smoothing, why a run stopped;
+//! - [`lab`]: the [`Lab`](lab::Lab), [`LabConfig`](lab::LabConfig) and [`Session`](lab::Session)
+//!   traits each lab implements;
+//! - [`msg`]: the lab-generic halves of the page ⇄ worker protocol;
+//! - [`finite`]: reports never carry NaN/Inf across the protocol;
+//! - [`rng`]: seeded portable randomness.
+//!
+//! Must not depend on burn, leptos, web-sys or wasm-bindgen, nor on any lab.
+
+pub mod budget;
+pub mod error;
+pub mod field;
+pub mod finite;
+pub mod lab;
+pub mod msg;
+pub mod rng;
+pub mod run;
+
+pub use error::ConfigError;
+pub use finite::Finite;
+pub use lab::{Lab, LabConfig, Preset, Session};
+pub use run::{Phase, Position, StopReason, Unit};

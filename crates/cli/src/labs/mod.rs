@@ -1,0 +1,46 @@
+//! One file per lab: its extra flags, how its reports print, its final figures, its bench.
+
+use crate::CliError;
+use clap::{ArgMatches, Command};
+use neurolab_worker::labs::WorkerLab;
+use serde_json::{Map, Value};
+
+pub mod grok;
+pub mod sae;
+pub mod spike;
+
+/// A lab on the command line.
+pub trait CliLab: WorkerLab {
+    const ABOUT: &'static str;
+    /// What the lab keeps while it runs (reports for a CSV, a raster file …).
+    type Out;
+    /// `--save-weights FILE` writes the lab's "weights" export.
+    const EXPORTS_WEIGHTS: bool = false;
+
+    /// Flags beyond the field table (files to write, early stops).
+    fn extra_args(cmd: Command) -> Command {
+        cmd
+    }
+
+    fn start(m: &ArgMatches) -> Result<Self::Out, CliError>;
+
+    /// A report arrived: print it (one JSON object per line with `json`), keep what the end
+    /// needs. `Ok(false)` stops the run early.
+    fn report(out: &mut Self::Out, report: &Self::Report, json: bool) -> Result<bool, CliError>;
+
+    /// `neurolab bench <lab>`'s flags.
+    fn bench_args(cmd: Command) -> Command {
+        cmd
+    }
+
+    /// `neurolab bench <lab>`: print the lab's speed figures.
+    fn bench(m: &ArgMatches) -> Result<(), CliError>;
+
+    /// The run ended: write files, add the lab's figures to the final object.
+    fn finish(
+        out: &mut Self::Out,
+        session: &Self::Session,
+        m: &ArgMatches,
+        fin: &mut Map<String, Value>,
+    ) -> Result<(), CliError>;
+}

@@ -1,0 +1,225 @@
+//! `neurolab <lab> [--key value …]`: a lab's experiment natively, through the same engine and
+//! runner as the browser's worker — the config from the flags (decoded like a link), the session
+//! built, prepared, run in chunks to its budget (or a divergence), reports printed as they come.
+
+use crate::labs::CliLab;
+use crate::CliError;
+use burn::tensor::Device;
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use neurolab_base::msg::{LabCommand, LabEvent};
+use neurolab_base::{LabConfig, Position, StopReason, Unit};
+use neurolab_core::protocol::Event;
+use neurolab_worker::engine::HasRunner;
+use neurolab_worker::env::{now_ms, Env};
+use neurolab_worker::Engine;
+use serde_json::{json, Map, Value};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Instant;
+
+/// The subcommand of lab `L`: its field table's flags, the common ones, the lab's own.
+pub fn command<L: CliLab>() -> Command {
+    let cmd = Command::new(L::NAME).about(L::ABOUT);
+    let cmd = crate::flags::add_fields::<L::Config>(cmd)
+        .arg(
+            Arg::new("backend")
+                .long("backend")
+                .value_parser(["cpu", "ndarray", "wgpu"])
+                .default_value("cpu")
+                .help("cpu: burn-flex (the browser's CPU fallback too); ndarray; wgpu: Vulkan/Metal/GL (lavapipe without a GPU)"),
+        )
+        .arg(
+            Arg::new("json")
+                .long("json")
+                .action(ArgAction::SetTrue)
+                .help("one JSON object per report, then a final object with \"final\": true"),
+        );
+    let cmd = if L::EXPORTS_WEIGHTS {
+        cmd.arg(
+            Arg::new("save-weights")
+                .long("save-weights")
+                .value_name("FILE")
+                .help("write the trained weights here (.safetensors), as the page's download"),
+        )
+    } else {
+        cmd
+    };
+    L::extra_args(cmd)
+}
+
+/// The burn device for `--backend`.
+pub fn env_for(name: &str) -> Result<Env, CliError> {
+    match name {
+        "ndarray" => {
+            #[allow(deprecated)]
+            let device = Device::ndarray();
+            Ok(Env::native(device, "cpu", "ndarray".into()))
+        }
+        "wgpu" => {
+            let (device, setup) = Device::wgpu_options()
+                .init_with_setup()
+                .map_err(|e| CliError::Backend(format!("wgpu could not start: {e:?}")))?;
+            let info = setup.adapter.get_info();
+            Ok(Env::native(
+                device,
+                "wgpu",
+                format!("wgpu ({}, {:?})", info.name, info.backend),
+            ))
+        }
+        _ => Ok(Env::cpu(None)),
+    }
+}
+
+type Events = Rc<RefCell<Vec<Event>>>;
+
+/// The lab's events posted since the last call, in order.
+fn take_lab_events<L: CliLab>(events: &Events) -> Vec<LabEvent<L>> {
+    events
+        .borrow_mut()
+        .drain(..)
+        .filter_map(|e| match e {
+            Event::Lab { event, .. } => L::unwrap_event(event),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Run lab `L` with the flags in `m`.
+pub fn run<L: CliLab>(m: &ArgMatches) -> Result<(), CliError>
+where
+    neurolab_worker::engine::Runners: HasRunner<L>,
+    neurolab_worker::WorkerError: From<<L::Session as neurolab_base::Session>::Error>,
+{
+    let config: L::Config = crate::flags::config_from(m)?;
+    let json = m.get_flag("json");
+    let backend = m.get_one::<String>("backend").map_or("cpu", String::as_str);
+    let env = env_for(backend)?;
+    let backend_name = env.info.adapter.clone();
+    let events: Events = Rc::new(RefCell::new(Vec::new()));
+    let sink = events.clone();
+    let mut engine = Engine::with_env(move |e| sink.borrow_mut().push(e), now_ms, env);
+    let mut out = L::start(m)?;
+    let unit = config.plan().unit;
+    let lab = |command| neurolab_core::protocol::Command::Lab {
+        session: 1,
+        command: L::wrap_command(command),
+    };
+    let setup = Instant::now();
+    pollster::block_on(engine.handle(lab(LabCommand::Configure {
+        config,
+        prepare: true,
+    })));
+    let stop: RefCell<Option<(Position, StopReason)>> = RefCell::new(None);
+    let handle = |e: LabEvent<L>, out: &mut L::Out| -> Result<bool, CliError> {
+        match e {
+            LabEvent::Report { report } => L::report(out, &report, json),
+            LabEvent::Failed { message } => Err(CliError::Lab(message)),
+            LabEvent::Configured { note: Some(n), .. } => {
+                eprintln!("note: {n}");
+                Ok(true)
+            }
+            LabEvent::Preparing {
+                what, done, total, ..
+            } if !json && (done == 0 || done == total) => {
+                eprintln!("{what}: {done} / {total}");
+                Ok(true)
+            }
+            LabEvent::Stopped { position, reason } => {
+                *stop.borrow_mut() = Some((position, reason));
+                Ok(true)
+            }
+            _ => Ok(true),
+        }
+    };
+    // Preparation (an SAE's source) runs to its end first.
+    let mut go_on = true;
+    loop {
+        for e in take_lab_events::<L>(&events) {
+            go_on &= handle(e, &mut out)?;
+        }
+        if !engine.is_busy() {
+            break;
+        }
+        pollster::block_on(engine.work());
+    }
+    let setup_s = setup.elapsed().as_secs_f64();
+    *stop.borrow_mut() = None;
+    let start = Instant::now();
+    if go_on {
+        pollster::block_on(engine.handle(lab(LabCommand::Run)));
+    }
+    loop {
+        for e in take_lab_events::<L>(&events) {
+            go_on &= handle(e, &mut out)?;
+        }
+        if !go_on {
+            pollster::block_on(engine.handle(lab(LabCommand::Pause)));
+            for e in take_lab_events::<L>(&events) {
+                handle(e, &mut out)?;
+            }
+            break;
+        }
+        if !engine.is_busy() {
+            break;
+        }
+        pollster::block_on(engine.work());
+    }
+    let wall_s = start.elapsed().as_secs_f64();
+    if let Some(path) = m.try_get_one::<String>("save-weights").ok().flatten() {
+        pollster::block_on(engine.handle(lab(LabCommand::Export {
+            what: "weights".into(),
+        })));
+        let mut written = false;
+        for e in take_lab_events::<L>(&events) {
+            match e {
+                LabEvent::Exported { bytes, .. } => {
+                    std::fs::write(path, bytes)
+                        .map_err(|e| CliError::Io(format!("cannot write {path}: {e}")))?;
+                    written = true;
+                }
+                LabEvent::Failed { message } => return Err(CliError::Lab(message)),
+                _ => {}
+            }
+        }
+        if !written {
+            return Err(CliError::Lab("the weights were not exported".into()));
+        }
+    }
+    let runner = engine.runners.runner();
+    let session = runner
+        .session()
+        .ok_or_else(|| CliError::Lab("the session was not built".into()))?;
+    let position = runner.position().unwrap_or_default();
+    let mut fin = Map::new();
+    fin.insert("final".into(), json!(true));
+    let rate = position.done / wall_s.max(1e-9);
+    match unit {
+        Unit::Step => fin.insert("steps_per_s".into(), json!(rate)),
+        Unit::Ms => fin.insert("realtime_factor".into(), json!(rate / 1000.0)),
+    };
+    fin.insert("backend".into(), json!(backend_name));
+    fin.insert("wall_s".into(), json!(wall_s));
+    fin.insert("setup_s".into(), json!(setup_s));
+    let stop = stop.borrow().clone();
+    let diverged = match stop.as_ref().map(|(_, r)| r) {
+        Some(StopReason::Diverged { message, .. }) => {
+            eprintln!("diverged: {message}");
+            fin.insert("divergence".into(), json!(message));
+            true
+        }
+        _ => false,
+    };
+    fin.insert("diverged".into(), json!(diverged));
+    L::finish(&mut out, session, m, &mut fin)?;
+    if json {
+        println!("{}", Value::Object(fin));
+    } else {
+        println!(
+            "done: {} in {wall_s:.2} s ({}) on {backend_name}{}",
+            position.text(),
+            position.rate_text(rate),
+            if diverged { " — diverged" } else { "" }
+        );
+    }
+    Ok(())
+}

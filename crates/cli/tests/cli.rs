@@ -1,0 +1,156 @@
+//! The CLI end to end: its flags are the link's keys, decoded and validated like a link; it runs
+//! each lab through the same engine as the page and prints JSON reports and a final object.
+
+use std::process::Command;
+
+fn neurolab(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_neurolab"))
+        .args(args)
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .output()
+        .expect("the neurolab binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[test]
+fn grok_runs_with_the_links_keys_and_prints_json() {
+    let (code, out, err) = neurolab(&[
+        "grok", "--p", "7", "--hidden", "16", "--steps", "20", "--every", "10", "--lr", "0.01",
+        "--b1", "0.8", "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let lines = json_lines(&out);
+    let steps: Vec<u64> = lines
+        .iter()
+        .filter(|l| l.get("final").is_none())
+        .map(|l| l["step"].as_u64().unwrap())
+        .collect();
+    assert_eq!(steps, [0, 10, 20]);
+    let fin = lines.last().unwrap();
+    assert_eq!(fin["final"], true);
+    assert_eq!(fin["step"], 20);
+    assert_eq!(fin["diverged"], false);
+    assert!(fin["steps_per_s"].as_f64().unwrap() > 0.0);
+    assert!(fin["backend"].as_str().unwrap().contains("flex"));
+}
+
+#[test]
+fn flags_are_validated_like_links() {
+    // The old long names are not flags any more: the link's keys are.
+    let (code, _, err) = neurolab(&["grok", "--beta1", "0.8"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--beta1"), "{err}");
+    let (code, _, err) = neurolab(&["grok", "--p", "300"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("p must be between 5 and 257, got 300"),
+        "{err}"
+    );
+    let (code, _, err) = neurolab(&["grok", "--lr", "nan"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("'lr' has a bad value 'nan'"), "{err}");
+    let (code, _, err) = neurolab(&[
+        "sae",
+        "--toy_samples",
+        "1000000",
+        "--toy_n",
+        "1024",
+        "--toy_m",
+        "1000",
+        "--latents",
+        "65536",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("this SAE needs ~"), "{err}");
+    let (code, _, err) = neurolab(&["grok", "--preset", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("one of mlp, transformer"), "{err}");
+}
+
+#[test]
+fn a_diverging_run_says_so_in_its_final_object() {
+    let (code, out, err) = neurolab(&[
+        "grok", "--p", "7", "--hidden", "16", "--steps", "300", "--every", "1", "--lr", "1",
+        "--wd", "10", "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let fin = json_lines(&out).pop().unwrap();
+    assert_eq!(fin["diverged"], true, "{fin}");
+    assert!(fin["divergence"].as_str().unwrap().contains("NaN"));
+    assert!(fin["step"].as_u64().unwrap() < 300);
+}
+
+#[test]
+fn spike_and_sae_run_through_the_same_engine() {
+    let (code, out, err) = neurolab(&[
+        "spike",
+        "--preset",
+        "izhikevich2003",
+        "--n",
+        "100",
+        "--tr",
+        "0",
+        "--dur",
+        "300",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let fin = json_lines(&out).pop().unwrap();
+    assert_eq!(fin["neurons"], 100);
+    assert_eq!(fin["engine"], "cpu");
+    assert!((fin["sim_s"].as_f64().unwrap() - 0.3).abs() < 1e-9, "{fin}");
+    assert!(fin["realtime_factor"].as_f64().unwrap() > 0.0);
+    assert!(fin["spikes"].as_u64().unwrap() > 0);
+
+    let dir = std::env::temp_dir().join(format!("neurolab-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let weights = dir.join("sae.safetensors");
+    let (code, out, err) = neurolab(&[
+        "sae",
+        "--preset",
+        "toy",
+        "--toy_n",
+        "16",
+        "--toy_m",
+        "6",
+        "--toy_steps",
+        "50",
+        "--toy_samples",
+        "256",
+        "--latents",
+        "16",
+        "--k",
+        "2",
+        "--k_aux",
+        "4",
+        "--steps",
+        "20",
+        "--report_every",
+        "10",
+        "--json",
+        "--save-weights",
+        weights.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let lines = json_lines(&out);
+    let fin = lines.last().unwrap();
+    assert_eq!(fin["step"], 20);
+    assert_eq!(fin["latents"], 16);
+    assert_eq!(fin["n_samples"], 256);
+    assert!(fin["samples_per_s"].as_f64().unwrap() > 0.0);
+    assert!(fin["mmcs"].as_f64().is_some());
+    let bytes = std::fs::read(&weights).unwrap();
+    assert!(bytes.len() > 16 * 6 * 4, "{} bytes", bytes.len());
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,0 +1,50 @@
+//! neurolab-grok: the grokking lab. `a ∘ b mod p` over all p² pairs, Gromov's 2-layer MLP and
+//! Nanda et al.'s 1-layer transformer, trained full-batch with AdamW (optionally Grokfast), with
+//! ablation of hidden neurons or of a Fourier frequency while it trains.
+//!
+//! The config, control and report modules are plain data (the page uses them without burn); the
+//! models and the session need the `compute` feature. Must not depend on leptos, web-sys or
+//! wasm-bindgen, nor on another lab.
+
+pub mod config;
+pub mod control;
+pub mod data;
+#[cfg(feature = "compute")]
+mod model;
+#[cfg(feature = "compute")]
+mod params;
+pub mod report;
+#[cfg(feature = "compute")]
+mod session;
+
+pub use config::GrokConfig;
+pub use control::{GrokAnswer, GrokControl};
+pub use data::Dataset;
+#[cfg(feature = "compute")]
+pub use model::{GrokModel, Mlp, Transformer};
+pub use report::{GrokSummary, StepReport};
+#[cfg(feature = "compute")]
+pub use session::{dominant_frequencies, GrokError, GrokSession};
+
+/// The grokking lab's plain types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GrokLab;
+
+impl neurolab_base::Lab for GrokLab {
+    const NAME: &'static str = "grok";
+    const LABEL: &'static str = "Grokking";
+    type Config = GrokConfig;
+    type Control = GrokControl;
+    type Answer = GrokAnswer;
+    type Report = StepReport;
+    type Summary = GrokSummary;
+}
+
+/// The CPU backend used natively and as the browser's fallback (burn's pure-Rust `flex`).
+#[cfg(feature = "compute")]
+pub fn backend_cpu() -> burn::tensor::Device {
+    burn::tensor::Device::flex()
+}
+
+/// Short name of the CPU backend, for reports.
+pub const CPU_BACKEND_NAME: &str = "burn-flex (CPU)";

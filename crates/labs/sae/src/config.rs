@@ -1,0 +1,605 @@
+//! `SaeConfig`: which activations, which decomposition, its hyper-parameters, budget and seed.
+//!
+//! Plain data shared by the form, the share link, the CLI and the tests, through one field
+//! table; its rules and its memory/time estimate.
+
+use neurolab_base::budget::{f32s, prod, Estimate};
+use neurolab_base::field::Field;
+use neurolab_base::{ConfigError, LabConfig, Position, Preset};
+use neurolab_grok::config::{is_prime, P_MAX, P_MIN, STEPS_MAX};
+use neurolab_grok::GrokConfig;
+use serde::{Deserialize, Serialize};
+
+pub const LATENTS_MAX: u32 = 65_536;
+pub const K_MAX: u32 = 1024;
+pub const BATCH_MAX: u32 = 65_536;
+pub const REPORT_EVERY_MAX: u32 = 100_000;
+pub const L1_MAX: f64 = 100.0;
+pub const LR_MAX: f64 = 1.0;
+pub const AUX_COEF_MAX: f64 = 10.0;
+pub const DEAD_AFTER_MAX: u32 = 1_000_000_000;
+pub const TOY_N_MAX: u32 = 1024;
+pub const TOY_SAMPLES_MIN: u32 = 16;
+pub const TOY_SAMPLES_MAX: u32 = 1_000_000;
+pub const TOY_STEPS_MAX: u32 = 100_000;
+/// Semi-NMF solves an L×L system every step: keep L modest.
+pub const SNMF_LATENTS_MAX: u32 = 2048;
+
+/// Where the activations come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SaeSource {
+    /// Elhage et al.'s toy model of superposition (hidden layer `h = W x`).
+    #[serde(rename = "toy")]
+    Toy,
+    /// The grokking MLP's hidden layer over all p² pairs.
+    #[serde(rename = "grok-mlp")]
+    GrokMlp,
+    /// The grokking transformer at `=`: the final residual stream or the MLP activations.
+    #[serde(rename = "grok-transformer")]
+    GrokTransformer,
+}
+
+impl SaeSource {
+    pub const ALL: [SaeSource; 3] = [
+        SaeSource::Toy,
+        SaeSource::GrokMlp,
+        SaeSource::GrokTransformer,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            SaeSource::Toy => "toy",
+            SaeSource::GrokMlp => "grok-mlp",
+            SaeSource::GrokTransformer => "grok-transformer",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.name() == s)
+    }
+    pub fn is_grok(self) -> bool {
+        self != SaeSource::Toy
+    }
+}
+
+/// The decomposition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SaeKind {
+    /// TopK SAE with the AuxK loss (Gao et al. 2024).
+    #[serde(rename = "topk")]
+    TopK,
+    /// ReLU SAE with an L1 penalty (Bricken et al. 2023).
+    #[serde(rename = "relu-l1")]
+    ReluL1,
+    /// Semi-NMF A ≈ Z W, Z ≥ 0 (Ding, Li & Jordan 2010; Shafran et al. 2025).
+    #[serde(rename = "snmf")]
+    Snmf,
+}
+
+impl SaeKind {
+    pub const ALL: [SaeKind; 3] = [SaeKind::TopK, SaeKind::ReluL1, SaeKind::Snmf];
+    pub fn name(self) -> &'static str {
+        match self {
+            SaeKind::TopK => "topk",
+            SaeKind::ReluL1 => "relu-l1",
+            SaeKind::Snmf => "snmf",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.name() == s)
+    }
+}
+
+/// Which activations of the transformer (ignored for the other sources).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransformerSite {
+    /// The residual stream at `=` after the MLP (what the unembedding reads), `d_model` dims.
+    Resid,
+    /// The MLP's hidden activations at `=`, `d_mlp` dims.
+    Mlp,
+}
+
+impl TransformerSite {
+    pub fn name(self) -> &'static str {
+        match self {
+            TransformerSite::Resid => "resid",
+            TransformerSite::Mlp => "mlp",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [TransformerSite::Resid, TransformerSite::Mlp]
+            .into_iter()
+            .find(|v| v.name() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SaeConfig {
+    pub source: SaeSource,
+    pub kind: SaeKind,
+    /// Transformer only: which activations.
+    pub site: TransformerSite,
+    /// Dictionary size L.
+    pub latents: u32,
+    /// TopK: latents kept per sample.
+    pub k: u32,
+    /// TopK: dead latents used by the AuxK loss (Gao et al.: about d/2).
+    pub k_aux: u32,
+    /// TopK: AuxK coefficient (Gao et al.: 1/32); 0 turns AuxK off.
+    pub aux_coef: f64,
+    /// A latent is dead when it has not fired for this many training samples.
+    pub dead_after: u32,
+    /// ReLU+L1: the sparsity coefficient λ (activations are normalised so E‖x‖² = d).
+    pub l1: f64,
+    /// Adam learning rate (SAEs).
+    pub lr: f64,
+    /// Training steps (SAE: Adam steps on a minibatch; semi-NMF: full update sweeps).
+    pub steps: u32,
+    /// SAE minibatch size (samples).
+    pub batch: u32,
+    pub seed: u64,
+    pub report_every: u32,
+    /// Toy model: number of ground-truth features n.
+    pub toy_n: u32,
+    /// Toy model: hidden dimensions m < n.
+    pub toy_m: u32,
+    /// Toy model: probability that a feature is active (uniform(0, 1) value when it is).
+    pub toy_p_active: f64,
+    /// Toy model: importance I_i = decay^i.
+    pub toy_decay: f64,
+    /// Toy model: its own Adam training steps before its activations are sampled.
+    pub toy_steps: u32,
+    /// Toy model: how many activation samples the decomposition sees.
+    pub toy_samples: u32,
+    /// Grok sources: the modulus of the preset trained on the spot.
+    pub grok_p: u32,
+    /// Grok sources: training steps of the preset trained on the spot.
+    pub grok_steps: u32,
+}
+
+impl Default for SaeConfig {
+    fn default() -> Self {
+        Self::preset(SaeSource::Toy)
+    }
+}
+
+impl SaeConfig {
+    /// The starting point for each source.
+    pub fn preset(source: SaeSource) -> Self {
+        let toy = Self {
+            source: SaeSource::Toy,
+            kind: SaeKind::TopK,
+            site: TransformerSite::Resid,
+            latents: 64,
+            k: 4,
+            k_aux: 8,
+            aux_coef: 1.0 / 32.0,
+            dead_after: 20_000,
+            l1: 1.0,
+            lr: 3e-3,
+            steps: 1500,
+            batch: 256,
+            seed: 0,
+            report_every: 100,
+            toy_n: 32,
+            toy_m: 12,
+            toy_p_active: 0.05,
+            toy_decay: 0.98,
+            toy_steps: 1500,
+            toy_samples: 16_384,
+            grok_p: 97,
+            grok_steps: 1000,
+        };
+        match source {
+            SaeSource::Toy => toy,
+            SaeSource::GrokMlp => Self {
+                source,
+                latents: 1024,
+                k: 16,
+                k_aux: 256,
+                dead_after: 50_000,
+                lr: 1e-3,
+                steps: 2000,
+                batch: 512,
+                grok_p: 97,
+                grok_steps: 1000,
+                ..toy
+            },
+            SaeSource::GrokTransformer => Self {
+                source,
+                latents: 512,
+                k: 16,
+                k_aux: 64,
+                dead_after: 50_000,
+                lr: 1e-3,
+                steps: 2000,
+                batch: 512,
+                grok_p: 113,
+                grok_steps: 3000,
+                ..toy
+            },
+        }
+    }
+
+    /// Number of activation samples the decomposition sees.
+    pub fn n_samples(&self) -> usize {
+        match self.source {
+            SaeSource::Toy => self.toy_samples as usize,
+            _ => (self.grok_p as usize) * (self.grok_p as usize),
+        }
+    }
+
+    /// The grokking preset a grok source trains on the spot.
+    pub fn grok_preset(&self) -> GrokConfig {
+        let mut g = match self.source {
+            SaeSource::GrokTransformer => GrokConfig::preset_transformer(),
+            _ => GrokConfig::preset_mlp(),
+        };
+        g.p = self.grok_p;
+        g.seed = self.seed;
+        g.steps = self.grok_steps.max(1);
+        g
+    }
+
+    /// Activation dimensions of the source.
+    pub fn d(&self) -> usize {
+        match self.source {
+            SaeSource::Toy => self.toy_m as usize,
+            _ => {
+                let g = self.grok_preset();
+                match (self.source, self.site) {
+                    (SaeSource::GrokMlp, _) => g.hidden as usize,
+                    (_, TransformerSite::Resid) => g.d_model as usize,
+                    (_, TransformerSite::Mlp) => g.d_mlp as usize,
+                }
+            }
+        }
+    }
+}
+
+type F = Field<SaeConfig>;
+
+const TOY: fn(&SaeConfig) -> bool = |c| c.source == SaeSource::Toy;
+const GROK: fn(&SaeConfig) -> bool = |c| c.source != SaeSource::Toy;
+const TOPK: fn(&SaeConfig) -> bool = |c| c.kind == SaeKind::TopK;
+const GRADIENT: fn(&SaeConfig) -> bool = |c| c.kind != SaeKind::Snmf;
+
+/// The SAE lab's field table. Links of the first format carried every key, so the fields that
+/// matter only for one source or kind are `shown_when` (form only), not `when`.
+static FIELDS: &[F] = &[
+    F::choice(
+        "source",
+        "activations",
+        "source",
+        &["toy", "grok-mlp", "grok-transformer"],
+        |c| c.source.name(),
+        |c, v| *c = SaeConfig::preset(SaeSource::parse(v).unwrap_or(SaeSource::Toy)),
+    )
+    .preset()
+    .help("toy: the toy model of superposition; grok-*: a grokking preset trained on the spot"),
+    F::choice(
+        "site",
+        "transformer site",
+        "source",
+        &["resid", "mlp"],
+        |c| c.site.name(),
+        |c, v| c.site = TransformerSite::parse(v).unwrap_or(TransformerSite::Resid),
+    )
+    .shown_when(|c| c.source == SaeSource::GrokTransformer),
+    F::u32(
+        "toy_n",
+        "true features n",
+        "source",
+        2,
+        TOY_N_MAX,
+        |c| c.toy_n,
+        |c, v| c.toy_n = v,
+    )
+    .shown_when(TOY),
+    F::u32(
+        "toy_m",
+        "hidden dims m",
+        "source",
+        1,
+        TOY_N_MAX,
+        |c| c.toy_m,
+        |c, v| c.toy_m = v,
+    )
+    .shown_when(TOY),
+    F::f64(
+        "toy_p_active",
+        "p(active)",
+        "source",
+        0.0,
+        1.0,
+        |c| c.toy_p_active,
+        |c, v| c.toy_p_active = v,
+    )
+    .open_min()
+    .shown_when(TOY),
+    F::f64(
+        "toy_decay",
+        "importance decay",
+        "source",
+        0.0,
+        1.0,
+        |c| c.toy_decay,
+        |c, v| c.toy_decay = v,
+    )
+    .open_min()
+    .shown_when(TOY),
+    F::u32(
+        "toy_steps",
+        "toy model steps",
+        "source",
+        0,
+        TOY_STEPS_MAX,
+        |c| c.toy_steps,
+        |c, v| c.toy_steps = v,
+    )
+    .shown_when(TOY),
+    F::u32(
+        "toy_samples",
+        "samples",
+        "source",
+        TOY_SAMPLES_MIN,
+        TOY_SAMPLES_MAX,
+        |c| c.toy_samples,
+        |c, v| c.toy_samples = v,
+    )
+    .shown_when(TOY),
+    F::u32(
+        "grok_p",
+        "modulus p",
+        "source",
+        P_MIN,
+        P_MAX,
+        |c| c.grok_p,
+        |c, v| c.grok_p = v,
+    )
+    .shown_when(GROK),
+    F::u32(
+        "grok_steps",
+        "grokking steps",
+        "source",
+        0,
+        STEPS_MAX,
+        |c| c.grok_steps,
+        |c, v| c.grok_steps = v,
+    )
+    .shown_when(GROK),
+    F::choice(
+        "kind",
+        "decomposition",
+        "decomposition",
+        &["topk", "relu-l1", "snmf"],
+        |c| c.kind.name(),
+        |c, v| c.kind = SaeKind::parse(v).unwrap_or(SaeKind::TopK),
+    )
+    .structural(),
+    F::u32(
+        "latents",
+        "latents L",
+        "decomposition",
+        2,
+        LATENTS_MAX,
+        |c| c.latents,
+        |c, v| c.latents = v,
+    ),
+    F::u32(
+        "k",
+        "TopK k",
+        "decomposition",
+        1,
+        K_MAX,
+        |c| c.k,
+        |c, v| c.k = v,
+    )
+    .shown_when(TOPK),
+    F::u32(
+        "k_aux",
+        "AuxK k_aux",
+        "decomposition",
+        1,
+        LATENTS_MAX,
+        |c| c.k_aux,
+        |c, v| c.k_aux = v,
+    )
+    .shown_when(TOPK),
+    F::f64(
+        "aux_coef",
+        "AuxK coefficient",
+        "decomposition",
+        0.0,
+        AUX_COEF_MAX,
+        |c| c.aux_coef,
+        |c, v| c.aux_coef = v,
+    )
+    .shown_when(TOPK),
+    F::u32(
+        "dead_after",
+        "dead after (samples)",
+        "decomposition",
+        1,
+        DEAD_AFTER_MAX,
+        |c| c.dead_after,
+        |c, v| c.dead_after = v,
+    )
+    .shown_when(GRADIENT),
+    F::f64(
+        "l1",
+        "L1 λ",
+        "decomposition",
+        0.0,
+        L1_MAX,
+        |c| c.l1,
+        |c, v| c.l1 = v,
+    )
+    .shown_when(|c| c.kind == SaeKind::ReluL1),
+    F::f64(
+        "lr",
+        "learning rate",
+        "training",
+        0.0,
+        LR_MAX,
+        |c| c.lr,
+        |c, v| c.lr = v,
+    )
+    .open_min()
+    .shown_when(GRADIENT),
+    F::u32(
+        "steps",
+        "steps",
+        "training",
+        1,
+        STEPS_MAX,
+        |c| c.steps,
+        |c, v| c.steps = v,
+    ),
+    F::u32(
+        "batch",
+        "batch",
+        "training",
+        1,
+        BATCH_MAX,
+        |c| c.batch,
+        |c, v| c.batch = v,
+    )
+    .shown_when(GRADIENT),
+    F::u64(
+        "seed",
+        "seed",
+        "training",
+        0,
+        u64::MAX,
+        |c| c.seed,
+        |c, v| c.seed = v,
+    ),
+    F::u32(
+        "report_every",
+        "report every",
+        "training",
+        1,
+        REPORT_EVERY_MAX,
+        |c| c.report_every,
+        |c, v| c.report_every = v,
+    ),
+];
+
+impl LabConfig for SaeConfig {
+    const LAB: &'static str = "SAE";
+
+    fn fields() -> &'static [Field<Self>] {
+        FIELDS
+    }
+
+    fn presets() -> Vec<Preset<Self>> {
+        SaeSource::ALL
+            .into_iter()
+            .map(|source| Preset {
+                name: source.name(),
+                label: match source {
+                    SaeSource::Toy => "toy model of superposition",
+                    SaeSource::GrokMlp => "grokking MLP",
+                    SaeSource::GrokTransformer => "grokking transformer",
+                },
+                config: SaeConfig::preset(source),
+            })
+            .collect()
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.kind == SaeKind::Snmf && self.latents > SNMF_LATENTS_MAX {
+            return Err(ConfigError::rule(
+                "latents",
+                format!(
+                    "latents must be between 2 and {SNMF_LATENTS_MAX}, got {} (semi-NMF solves an L×L system every step)",
+                    self.latents
+                ),
+            ));
+        }
+        if self.kind == SaeKind::TopK {
+            let k_max = K_MAX.min(self.latents);
+            if self.k > k_max {
+                return Err(ConfigError::rule(
+                    "k",
+                    format!("k must be between 1 and {k_max}, got {}", self.k),
+                ));
+            }
+            if self.k_aux > self.latents {
+                return Err(ConfigError::rule(
+                    "k_aux",
+                    format!(
+                        "k_aux must be between 1 and {}, got {}",
+                        self.latents, self.k_aux
+                    ),
+                ));
+            }
+        }
+        match self.source {
+            SaeSource::Toy if self.toy_m >= self.toy_n => Err(ConfigError::rule(
+                "toy_m",
+                format!(
+                    "toy_m must be between 1 and {}, got {} (the toy model squeezes n features into m < n dims)",
+                    self.toy_n - 1,
+                    self.toy_m
+                ),
+            )),
+            SaeSource::Toy => Ok(()),
+            _ if !is_prime(self.grok_p) => Err(ConfigError::rule(
+                "grok_p",
+                format!("grok_p must be a prime between {P_MIN} and {P_MAX}, got {}", self.grok_p),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The source (its training, or the toy model's), the activations, the SAE's parameters with
+    /// Adam's state, a training step's batch, and the full latent matrix reports and the feature
+    /// browser read (with the grokking sources' 2-D Fourier transform of every latent).
+    fn estimate(&self) -> Estimate {
+        let n = self.n_samples() as u64;
+        let d = self.d() as u64;
+        let l = u64::from(self.latents);
+        let b = u64::from(self.batch);
+        let source = match self.source {
+            SaeSource::Toy => {
+                let (tn, tm) = (u64::from(self.toy_n), u64::from(self.toy_m));
+                f32s(8 * tn * tm + 6 * 1024 * tn + n * tn)
+            }
+            _ => self.grok_preset().estimate().bytes,
+        };
+        let params = 2 * l * d + l + d;
+        let (train, step_flops) = match self.kind {
+            SaeKind::Snmf => (
+                3 * n * l + 3 * l * l,
+                6.0 * (n * l * d) as f64 + (l * l * l) as f64,
+            ),
+            // Pre-activations, the top-k mask, codes, their gradients; AuxK's dense product.
+            _ => (8 * b * l + 6 * b * d, 14.0 * (b * l * d) as f64),
+        };
+        let full = prod(&[n, l]);
+        let fourier = match self.source {
+            SaeSource::Toy => 0,
+            _ => 6 * full,
+        };
+        let bytes = source + f32s(4 * n * d + 5 * params + train + 3 * full + fourier) + (16 << 20);
+        let largest = f32s(full.max(prod(&[b, l])).max(2 * l * d).max(n * d));
+        let p = u64::from(self.grok_p);
+        let report = 4.0 * (n * l * d) as f64;
+        let features = match self.source {
+            SaeSource::Toy => 0.0,
+            _ => 8.0 * (p * p * p) as f64 * l as f64,
+        };
+        Estimate {
+            bytes,
+            largest_buffer: largest,
+            unit_work: step_flops.max(report).max(features),
+            what: "this SAE",
+            hint: "lower the latents, the batch or the samples",
+        }
+    }
+
+    fn plan(&self) -> Position {
+        Position::steps(0, self.steps)
+    }
+}

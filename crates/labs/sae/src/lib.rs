@@ -1,0 +1,51 @@
+//! neurolab-sae: the SAE lab. Sparse autoencoders (TopK + AuxK, ReLU + L1) and semi-NMF on
+//! model activations (the toy model of superposition, the grokking MLP, the grokking
+//! transformer), their metrics, a feature browser's data and clamping. Callers only ever see
+//! plain structs.
+//!
+//! The config, control, report and analysis modules are plain data (the page uses them without
+//! burn); the models and the session need `compute`. A grok source trains a preset of the
+//! grokking lab (`neurolab-grok`) on the spot. Must not depend on leptos, web-sys or wasm-bindgen.
+
+pub mod analysis;
+pub mod config;
+pub mod control;
+#[cfg(feature = "compute")]
+mod model;
+pub mod report;
+#[cfg(feature = "compute")]
+mod session;
+#[cfg(feature = "compute")]
+mod snmf;
+#[cfg(feature = "compute")]
+mod source;
+#[cfg(feature = "compute")]
+mod toy;
+
+pub use config::*;
+pub use control::{SaeAnswer, SaeControl};
+#[cfg(feature = "compute")]
+pub use model::{sae_step, unit_rows, Sae, StepKind, StepOut};
+pub use report::*;
+#[cfg(feature = "compute")]
+pub use session::{Decomposition, PreparedSource, SaeError, SaeSession, CLAMP_MAX, SNMF_ACTIVE};
+#[cfg(feature = "compute")]
+pub use snmf::Snmf;
+#[cfg(feature = "compute")]
+pub use source::{SiteActs, SourceModel};
+#[cfg(feature = "compute")]
+pub use toy::{sample_hidden, train_toy, ToyModel, ToySpec, ToyTrainer};
+
+/// The SAE lab's plain types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SaeLab;
+
+impl neurolab_base::Lab for SaeLab {
+    const NAME: &'static str = "sae";
+    const LABEL: &'static str = "Sparse autoencoders";
+    type Config = SaeConfig;
+    type Control = SaeControl;
+    type Answer = SaeAnswer;
+    type Report = SaeReport;
+    type Summary = SaeSummary;
+}

@@ -1,0 +1,486 @@
+//! Native tests of the SAE lab on the CPU backend (burn-flex): sparsity mechanics, feature
+//! recovery on the toy model of superposition, semi-NMF, clamping, config and link pairs.
+
+use burn::optim::AdamConfig;
+use burn::prelude::*;
+use neurolab_base::field::{from_pairs, to_pairs};
+use neurolab_base::LabConfig as _;
+use neurolab_grok::backend_cpu;
+use neurolab_sae::{
+    sae_step, ClampInput, ClampOp, ClampRequest, Decomposition, Sae, SaeConfig, SaeKind, SaeSource,
+    Snmf, StepKind, Target, TransformerSite,
+};
+use pollster::block_on;
+
+fn toy(kind: SaeKind) -> SaeConfig {
+    let mut c = SaeConfig::preset(SaeSource::Toy);
+    c.kind = kind;
+    c
+}
+
+fn train(c: &SaeConfig) -> Decomposition {
+    let mut s = Decomposition::new(c.clone(), backend_cpu()).unwrap();
+    while !s.finished() {
+        s.train_step();
+    }
+    s
+}
+
+fn rows(t: Tensor<2>) -> Vec<Vec<f32>> {
+    let [n, d] = t.dims();
+    let v: Vec<f32> = t.into_data().try_to_vec::<f32>().unwrap();
+    (0..n).map(|i| v[i * d..(i + 1) * d].to_vec()).collect()
+}
+
+/// Gaussian-ish synthetic activations `[n, d]` on the plain device.
+fn synthetic(n: usize, d: usize, seed: u64) -> Tensor<2> {
+    let mut rng = neurolab_base::rng::SeededRng::new(seed, 9);
+    let v: Vec<f32> = (0..n * d).map(|_| rng.normal() as f32).collect();
+    Tensor::from_data(TensorData::new(v, [n, d]), &backend_cpu())
+}
+
+#[test]
+fn topk_keeps_exactly_k_latents_per_sample() {
+    let mut c = toy(SaeKind::TopK);
+    c.steps = 200;
+    let s = train(&c);
+    let saved = block_on(s.safetensors()).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&saved).unwrap();
+    assert_eq!(st.tensor("w_dec").unwrap().shape(), &[64, 12]);
+    let r = block_on(s.metrics()).unwrap();
+    // ReLU after TopK: at most k (samples with no active toy feature have fewer positive
+    // pre-activations).
+    assert!(r.l0 <= 4.0 + 1e-6 && r.l0 > 2.0, "L0 {}", r.l0);
+    // On dense data every sample has exactly k non-zero latents.
+    let device = backend_cpu();
+    let sae = Sae::new(256, Tensor::zeros([8], &device), 3, &device);
+    let z = sae.encode(synthetic(100, 8, 1), Some(16));
+    for row in rows(z) {
+        let nz = row.iter().filter(|v| **v != 0.0).count();
+        assert_eq!(nz, 16);
+    }
+}
+
+#[test]
+fn decoder_rows_stay_unit_norm_under_relu_l1() {
+    let device = backend_cpu();
+    let ad = device.clone().autodiff();
+    let x = synthetic(128, 16, 2);
+    let mut sae = Sae::new(64, x.clone().mean_dim(0).reshape([16]), 0, &ad);
+    let mut optim = AdamConfig::new().init();
+    let mut since = Tensor::<1>::zeros([64], &device);
+    let mut first = None;
+    let mut last = 0.0;
+    for _ in 0..30 {
+        let out = sae_step(
+            sae,
+            &mut optim,
+            1e-2,
+            StepKind::ReluL1 { l1: 0.5 },
+            Tensor::from_inner(x.clone()),
+            since,
+        );
+        sae = out.sae;
+        since = out.since_fired;
+        let l: Vec<f32> = out.losses.into_data().try_to_vec::<f32>().unwrap();
+        first.get_or_insert(l[0] + l[1]);
+        last = l[0] + l[1];
+    }
+    for row in rows(sae.w_dec.val().inner()) {
+        let norm: f32 = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "decoder row norm {norm}");
+    }
+    assert!(last < first.unwrap(), "loss {} -> {last}", first.unwrap());
+}
+
+/// Dead fraction after `steps` TopK steps from an SAE where 24 of 32 latents start with
+/// encoder rows shrunk 20×: their pre-activations are positive but always lose the top-k
+/// competition, so without AuxK they never fire and never get a gradient.
+fn dead_after_training(aux_coef: f64) -> f32 {
+    let device = backend_cpu();
+    let ad = device.clone().autodiff();
+    let (d, latents, n) = (16usize, 32usize, 2048usize);
+    // Non-negative sparse mixtures of 32 directions: 8 live latents with k = 2 leave a large,
+    // structured residual for the revived ones to explain.
+    let dirs = synthetic(32, d, 11);
+    let mut rng = neurolab_base::rng::SeededRng::new(4, 3);
+    let codes: Vec<f32> = (0..n * 32)
+        .map(|_| {
+            if rng.uniform() < 0.06 {
+                rng.uniform() as f32
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let data = Tensor::<2>::from_data(TensorData::new(codes, [n, 32]), &device).matmul(dirs);
+    let mut sae = Sae::new(latents, data.clone().mean_dim(0).reshape([d]), 0, &ad);
+    let shrink: Vec<f32> = (0..latents)
+        .map(|i| if i < 8 { 1.0 } else { 0.05 })
+        .collect();
+    let shrink = Tensor::<2>::from_data(TensorData::new(shrink, [latents, 1]), &device);
+    sae.w_enc = sae
+        .w_enc
+        .map(|w| Tensor::from_inner(w.inner() * shrink).require_grad());
+    let mut optim = AdamConfig::new().init();
+    let mut since = Tensor::<1>::zeros([latents], &device);
+    let kind = StepKind::TopK {
+        k: 2,
+        k_aux: 8,
+        aux_coef,
+        dead_after: 1024.0,
+    };
+    for step in 0..400 {
+        let idx: Vec<i32> = (0..256usize)
+            .map(|i| ((step * 256 + i) % n) as i32)
+            .collect();
+        let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [256]), &device);
+        let x = Tensor::from_inner(data.clone().select(0, idx));
+        let out = sae_step(sae, &mut optim, 3e-3, kind, x, since);
+        sae = out.sae;
+        since = out.since_fired;
+    }
+    since
+        .greater_equal_elem(1024.0)
+        .float()
+        .mean()
+        .into_scalar()
+}
+
+#[test]
+fn auxk_revives_dead_latents() {
+    let without = dead_after_training(0.0);
+    let with = dead_after_training(1.0 / 32.0);
+    eprintln!("dead fraction: without AuxK {without}, with AuxK {with}");
+    assert!(
+        without >= 0.5,
+        "the setting must start with dead latents: {without}"
+    );
+    assert!(
+        with < without - 0.2,
+        "dead with AuxK {with} vs without {without}"
+    );
+}
+
+#[test]
+fn topk_sae_recovers_the_toy_models_features() {
+    let c = toy(SaeKind::TopK);
+    let mut s = Decomposition::new(c.clone(), backend_cpu()).unwrap();
+    let r0 = block_on(s.metrics()).unwrap();
+    while !s.finished() {
+        s.train_step();
+    }
+    let r = block_on(s.metrics()).unwrap();
+    let mmcs = r.mmcs.unwrap();
+    assert!(mmcs > 0.9, "MMCS {mmcs} (at init {:?})", r0.mmcs);
+    assert!(r.fvu < 0.2 && r.fvu < r0.fvu, "FVU {} -> {}", r0.fvu, r.fvu);
+    assert!(r.ce_loss_score.is_none());
+    // Latents are labelled with the true feature they match.
+    let f = block_on(s.features()).unwrap();
+    assert_eq!(f.len(), 64);
+    assert!(f.windows(2).all(|w| w[0].density >= w[1].density));
+    let matched: std::collections::HashSet<u32> = f
+        .iter()
+        .filter_map(|f| f.best_true)
+        .filter(|m| m.cosine > 0.9)
+        .map(|m| m.feature)
+        .collect();
+    assert!(
+        matched.len() >= 24,
+        "{} true features matched",
+        matched.len()
+    );
+}
+
+#[test]
+fn snmf_error_falls_and_codes_stay_nonnegative() {
+    let device = backend_cpu();
+    // Non-negative mixtures of 6 signed directions, plus noise.
+    let dirs = synthetic(6, 10, 5);
+    let mut rng = neurolab_base::rng::SeededRng::new(1, 3);
+    let codes: Vec<f32> = (0..200 * 6)
+        .map(|_| {
+            if rng.uniform() < 0.3 {
+                rng.uniform() as f32
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let a = Tensor::<2>::from_data(TensorData::new(codes, [200, 6]), &device).matmul(dirs)
+        + synthetic(200, 10, 7).mul_scalar(0.01);
+    let mut s = Snmf::new(200, 8, 10, 0, &device);
+    let err = |s: &Snmf| -> f32 { (a.clone() - s.reconstruct()).square().sum().into_scalar() };
+    let mut errors = vec![];
+    for _ in 0..40 {
+        s.step(&a);
+        errors.push(err(&s));
+        let zmin: f32 = s.z.clone().min().into_scalar();
+        assert!(zmin >= 0.0, "Z has a negative entry {zmin}");
+    }
+    let total: f32 = a.clone().square().sum().into_scalar();
+    assert!(errors[39] < errors[1] * 0.5, "{errors:?}");
+    assert!(
+        errors[39] / total < 0.05,
+        "relative error {}",
+        errors[39] / total
+    );
+    // Non-increasing up to the CG tolerance.
+    for w in errors.windows(2).skip(1) {
+        assert!(w[1] <= w[0] * 1.02, "{errors:?}");
+    }
+}
+
+#[test]
+fn snmf_session_reports_on_the_toy_model() {
+    let mut c = toy(SaeKind::Snmf);
+    c.latents = 40;
+    c.toy_samples = 2048;
+    c.steps = 60;
+    let mut s = Decomposition::new(c, backend_cpu()).unwrap();
+    s.train_step();
+    let r1 = block_on(s.metrics()).unwrap();
+    while !s.finished() {
+        s.train_step();
+    }
+    let r = block_on(s.metrics()).unwrap();
+    assert!(r.fvu < r1.fvu, "FVU {} -> {}", r1.fvu, r.fvu);
+    assert!(r.mmcs.unwrap() > 0.5, "{:?}", r.mmcs);
+}
+
+fn small_grok(source: SaeSource) -> SaeConfig {
+    let mut c = SaeConfig::preset(source);
+    c.grok_p = 23;
+    c.grok_steps = 300;
+    c.latents = 128;
+    c.k = 8;
+    c.k_aux = 32;
+    c.steps = 300;
+    c.batch = 256;
+    c
+}
+
+#[test]
+fn grok_mlp_sae_ce_score_features_and_clamps() {
+    let c = small_grok(SaeSource::GrokMlp);
+    let mut s = Decomposition::new(c, backend_cpu()).unwrap();
+    assert_eq!((s.n_samples(), s.d(), s.p()), (529, 500, 23));
+    let r0 = block_on(s.metrics()).unwrap();
+    while !s.finished() {
+        s.train_step();
+    }
+    let r = block_on(s.metrics()).unwrap();
+    let (clean, zero) = (r.ce_clean.unwrap(), r.ce_zero_abl.unwrap());
+    assert!(
+        clean < zero,
+        "the model beats zero ablation: {clean} vs {zero}"
+    );
+    let score = r.ce_loss_score.unwrap();
+    assert!(
+        score > r0.ce_loss_score.unwrap() && score > 0.5,
+        "CE score {:?} -> {score}",
+        r0.ce_loss_score
+    );
+
+    // Feature browser data: heat-map, a Fourier label, logit effect.
+    let feats = block_on(s.features()).unwrap();
+    let top = feats[0].index;
+    assert!(feats[0].fourier.is_some() && !feats[0].label.is_empty());
+    let detail = block_on(s.feature(Target::Feature(top))).unwrap();
+    assert_eq!(detail.heatmap.as_ref().unwrap().len(), 529);
+    assert_eq!(detail.logit_effect.promoted.len(), 8);
+    assert!(detail.logit_effect.promoted[0].delta > detail.logit_effect.suppressed[0].delta);
+
+    // Clamping a raw neuron high raises the logit its output weights promote most, and by
+    // exactly (new − old) × that weight.
+    let neuron = block_on(s.neuron_logit_effect(7)).unwrap();
+    let (out, w) = (neuron.promoted[0].output, neuron.promoted[0].delta);
+    let req = ClampRequest {
+        input: ClampInput::Pair { a: 3, b: 5 },
+        target: Target::Neuron(7),
+        op: ClampOp::Set(50.0),
+    };
+    let resp = block_on(s.clamp(&req)).unwrap();
+    let o = out as usize;
+    let dl = resp.outputs_after[o] - resp.outputs_before[o];
+    let want = (50.0 - resp.value_before) * w;
+    assert!(
+        (dl - want).abs() < 1e-2 * want.abs().max(1.0),
+        "{dl} vs {want}"
+    );
+    assert!(resp.probs_after.as_ref().unwrap()[o] > resp.probs_before.as_ref().unwrap()[o]);
+
+    // Clamping an SAE feature up raises the outputs its decoder direction promotes; zeroing
+    // a feature that is active at an input lowers them.
+    let fo = detail.logit_effect.promoted[0].output as usize;
+    let input = detail.top_inputs[0].sample;
+    let up = block_on(s.clamp(&ClampRequest {
+        input: ClampInput::Sample(input),
+        target: Target::Feature(top),
+        op: ClampOp::Scale(3.0),
+    }))
+    .unwrap();
+    assert!(up.value_before > 0.0);
+    assert!(up.outputs_after[fo] > up.outputs_before[fo]);
+    let zero = block_on(s.clamp(&ClampRequest {
+        input: ClampInput::Sample(input),
+        target: Target::Feature(top),
+        op: ClampOp::Zero,
+    }))
+    .unwrap();
+    assert_eq!(zero.value_after, 0.0);
+    assert!(zero.outputs_after[fo] < zero.outputs_before[fo]);
+    // Bad requests are errors naming the limit.
+    let bad = block_on(s.clamp(&ClampRequest {
+        input: ClampInput::Pair { a: 23, b: 0 },
+        ..req
+    }));
+    assert_eq!(
+        bad.unwrap_err().to_string(),
+        "a index must be below 23, got 23"
+    );
+}
+
+#[test]
+fn grok_transformer_sites_splice_back_exactly() {
+    for site in [TransformerSite::Resid, TransformerSite::Mlp] {
+        let mut c = small_grok(SaeSource::GrokTransformer);
+        c.site = site;
+        c.grok_steps = 50;
+        c.steps = 1;
+        let s = Decomposition::new(c, backend_cpu()).unwrap();
+        let r = block_on(s.metrics()).unwrap();
+        // The clean CE is the model's own loss on all pairs (finite, below zero-ablation's).
+        assert!(r.ce_clean.unwrap().is_finite());
+        assert!(r.ce_loss_score.unwrap().is_finite());
+        // Clamping with Scale(1) leaves the output unchanged (the splice is exact).
+        let same = block_on(s.clamp(&ClampRequest {
+            input: ClampInput::Pair { a: 1, b: 2 },
+            target: Target::Neuron(0),
+            op: ClampOp::Scale(1.0),
+        }))
+        .unwrap();
+        for (x, y) in same.outputs_before.iter().zip(&same.outputs_after) {
+            assert!((x - y).abs() < 1e-5);
+        }
+    }
+}
+
+#[test]
+fn same_seed_same_report() {
+    let mut c = toy(SaeKind::ReluL1);
+    c.steps = 30;
+    c.toy_steps = 50;
+    let a = block_on(train(&c).metrics()).unwrap();
+    let b = block_on(train(&c).metrics()).unwrap();
+    assert_eq!(a, b);
+    c.seed = 1;
+    assert_ne!(block_on(train(&c).metrics()).unwrap(), a);
+}
+
+#[test]
+fn config_validation_names_the_limit() {
+    let mut c = SaeConfig::preset(SaeSource::Toy);
+    c.k = 100;
+    assert_eq!(
+        c.validate().unwrap_err().to_string(),
+        "k must be between 1 and 64, got 100"
+    );
+    let mut c = SaeConfig::preset(SaeSource::Toy);
+    c.toy_m = 40;
+    assert_eq!(
+        c.validate().unwrap_err().to_string(),
+        "toy_m must be between 1 and 31, got 40 (the toy model squeezes n features into m < n dims)"
+    );
+    let mut c = SaeConfig::preset(SaeSource::GrokMlp);
+    c.grok_p = 100;
+    assert_eq!(
+        c.validate().unwrap_err().to_string(),
+        "grok_p must be a prime between 5 and 257, got 100"
+    );
+    let mut c = SaeConfig::preset(SaeSource::GrokMlp);
+    c.lr = 0.0;
+    assert_eq!(
+        c.validate().unwrap_err().to_string(),
+        "learning rate (lr) must be above 0 and at most 1, got 0"
+    );
+    let mut c = SaeConfig::preset(SaeSource::GrokMlp);
+    c.kind = SaeKind::Snmf;
+    c.latents = 5000;
+    assert_eq!(
+        c.validate().unwrap_err().to_string(),
+        "latents must be between 2 and 2048, got 5000 (semi-NMF solves an L×L system every step)"
+    );
+    let mut c = SaeConfig::preset(SaeSource::GrokMlp);
+    c.grok_p = 257;
+    c.latents = 4096;
+    // The full latent matrix (66049 × 4096 floats) is over the budget.
+    let e = c.validate().unwrap_err().to_string();
+    assert!(e.starts_with("this SAE"), "{e}");
+    assert!(e.contains("GB") && e.contains("lower the latents"), "{e}");
+    let err = Decomposition::new(
+        SaeConfig {
+            batch: 0,
+            ..SaeConfig::default()
+        },
+        backend_cpu(),
+    )
+    .err()
+    .unwrap();
+    assert_eq!(err.to_string(), "batch must be between 1 and 65536, got 0");
+    // Every float must be finite, even one the decomposition does not use.
+    let c = SaeConfig {
+        l1: f64::NAN,
+        ..SaeConfig::default()
+    };
+    assert!(c.validate().unwrap_err().to_string().contains("L1 λ (l1)"));
+    for s in SaeSource::ALL {
+        SaeConfig::preset(s).validate().unwrap();
+    }
+}
+
+#[test]
+fn link_pairs_round_trip_and_reject_unknowns() {
+    let mut c = SaeConfig::preset(SaeSource::GrokTransformer);
+    c.kind = SaeKind::ReluL1;
+    c.site = TransformerSite::Mlp;
+    c.l1 = 0.37;
+    c.seed = 99;
+    c.lr = 2.5e-4;
+    let pairs: Vec<(String, String)> = to_pairs(&c)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    assert_eq!(pairs[0], ("source".into(), "grok-transformer".into()));
+    assert_eq!(from_pairs::<SaeConfig>(&pairs).unwrap(), c);
+    // Only a few keys: the rest from the source's preset.
+    let few = vec![
+        ("source".to_string(), "grok-mlp".to_string()),
+        ("k".to_string(), "8".to_string()),
+    ];
+    let d = from_pairs::<SaeConfig>(&few).unwrap();
+    assert_eq!(d.k, 8);
+    assert_eq!(d.latents, SaeConfig::preset(SaeSource::GrokMlp).latents);
+    let unknown = vec![("lamda".to_string(), "1".to_string())];
+    assert_eq!(
+        from_pairs::<SaeConfig>(&unknown).unwrap_err().to_string(),
+        "unknown SAE link parameter 'lamda'"
+    );
+    let bad = vec![("kind".to_string(), "gated".to_string())];
+    assert_eq!(
+        from_pairs::<SaeConfig>(&bad).unwrap_err().to_string(),
+        "link parameter 'kind' has a bad value 'gated': expected one of topk, relu-l1, snmf"
+    );
+    let out_of_range = vec![("latents".to_string(), "1".to_string())];
+    assert_eq!(
+        from_pairs::<SaeConfig>(&out_of_range)
+            .unwrap_err()
+            .to_string(),
+        "latents L (latents) must be between 2 and 65536, got 1"
+    );
+    // Serde names match the link names.
+    assert_eq!(
+        serde_json::to_value(SaeSource::GrokMlp).unwrap(),
+        serde_json::json!("grok-mlp")
+    );
+}

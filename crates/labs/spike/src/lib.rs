@@ -1,0 +1,45 @@
+//! neurolab-spike: the spiking reservoir lab.
+//!
+//! Izhikevich (2003) and LIF networks on a deterministic, seeded CPU engine; the same network on a
+//! WGSL compute engine behind the `gpu` feature; STDP with homeostasis; readouts (three-factor
+//! Hebbian, ridge, FORCE); tasks; avalanche analysis. No burn, leptos, web-sys or wasm-bindgen:
+//! it runs natively, in wasm on the CPU, and (with `gpu`) on WebGPU. Must not depend on another
+//! lab.
+
+pub mod avalanche;
+pub mod config;
+pub mod control;
+pub mod error;
+#[cfg(feature = "gpu")]
+pub mod gpu;
+#[cfg(feature = "gpu")]
+pub mod gpu_session;
+pub mod network;
+pub mod neuron;
+pub mod noise;
+pub mod plasticity;
+pub mod readout;
+pub mod report;
+pub mod session;
+pub mod sim;
+pub mod task;
+
+pub use config::SpikeConfig;
+pub use control::{SpikeAnswer, SpikeControl};
+pub use error::SpikeError;
+pub use report::{SpikeNet, SpikeReport};
+pub use session::{SpikeRun, SpikeSession};
+
+/// The spiking lab's plain types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SpikeLab;
+
+impl neurolab_base::Lab for SpikeLab {
+    const NAME: &'static str = "spike";
+    const LABEL: &'static str = "Spiking reservoir";
+    type Config = SpikeConfig;
+    type Control = SpikeControl;
+    type Answer = SpikeAnswer;
+    type Report = SpikeReport;
+    type Summary = SpikeNet;
+}

@@ -1,0 +1,111 @@
+//! The browser glue, apart from everything else: small wrappers over the browser APIs the page
+//! uses (the URL fragment, downloads, the clipboard, animation frames), each returning a
+//! `Result` with a message instead of panicking, and [`bridge`], the worker's end.
+
+pub mod bridge;
+
+use wasm_bindgen::{JsCast as _, JsValue};
+
+fn window() -> Result<web_sys::Window, String> {
+    web_sys::window().ok_or_else(|| "no window".to_string())
+}
+
+fn js_err(e: JsValue) -> String {
+    e.as_string()
+        .or_else(|| {
+            e.dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+        })
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// The URL fragment without `#` (empty when there is none).
+pub fn fragment() -> String {
+    window()
+        .and_then(|w| w.location().hash().map_err(js_err))
+        .map(|h| h.trim_start_matches('#').to_string())
+        .unwrap_or_default()
+}
+
+/// Replace the URL fragment without adding a history entry or reloading.
+pub fn replace_fragment(fragment: &str) -> Result<(), String> {
+    let w = window()?;
+    let url = format!("{}{}#{fragment}", path_origin(&w)?, search(&w));
+    w.history()
+        .map_err(js_err)?
+        .replace_state_with_url(&JsValue::NULL, "", Some(&url))
+        .map_err(js_err)
+}
+
+fn path_origin(w: &web_sys::Window) -> Result<String, String> {
+    let loc = w.location();
+    Ok(format!(
+        "{}{}",
+        loc.origin().map_err(js_err)?,
+        loc.pathname().map_err(js_err)?
+    ))
+}
+
+fn search(w: &web_sys::Window) -> String {
+    w.location().search().unwrap_or_default()
+}
+
+/// The page's own address with this fragment (what "Copy link" copies).
+pub fn page_url(fragment: &str) -> String {
+    window()
+        .and_then(|w| Ok(format!("{}{}#{fragment}", path_origin(&w)?, search(&w))))
+        .unwrap_or_else(|_| format!("#{fragment}"))
+}
+
+/// Offer bytes as a file download.
+pub fn download(file_name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
+    let w = window()?;
+    let doc = w.document().ok_or("no document")?;
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob =
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(js_err)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(js_err)?;
+    let a: web_sys::HtmlAnchorElement = doc
+        .create_element("a")
+        .map_err(js_err)?
+        .dyn_into()
+        .map_err(|_| "not an anchor")?;
+    a.set_href(&url);
+    a.set_download(file_name);
+    a.click();
+    // The click has started the download; the object URL can go.
+    web_sys::Url::revoke_object_url(&url).map_err(js_err)
+}
+
+/// Copy text to the clipboard. Fails where the page may not write to it (e.g. no user gesture).
+pub async fn copy_text(text: &str) -> Result<(), String> {
+    let clipboard = window()?.navigator().clipboard();
+    wasm_bindgen_futures::JsFuture::from(clipboard.write_text(text))
+        .await
+        .map(|_| ())
+        .map_err(js_err)
+}
+
+/// Run `f` on the next animation frame.
+pub fn on_next_frame(f: impl FnOnce() + 'static) {
+    let cb = wasm_bindgen::closure::Closure::once_into_js(f);
+    if let Ok(w) = window() {
+        let _ = w.request_animation_frame(cb.unchecked_ref());
+    }
+}
+
+/// `window.neurolabDebug(hook)` for the browser tests: `"lose_device"` destroys the worker's
+/// WebGPU device, `"panic"` makes the worker panic (the page must recover from both).
+pub fn expose_debug_hook(on_hook: impl Fn(String) + 'static) {
+    let Ok(w) = window() else {
+        return;
+    };
+    let f = wasm_bindgen::closure::Closure::<dyn Fn(JsValue)>::new(move |hook: JsValue| {
+        on_hook(hook.as_string().unwrap_or_default())
+    });
+    let _ = js_sys::Reflect::set(&w, &JsValue::from_str("neurolabDebug"), f.as_ref());
+    // Lives as long as the page.
+    f.forget();
+}

@@ -1,0 +1,368 @@
+//! Every chart of the page, in one place: [`curves`] over the step axis with hover geometry,
+//! and here the generic plots (plotters on a `<canvas>`): line series on linear axes, points on
+//! log–log axes, bars, the spike raster drawn straight into an `ImageData` (thousands of neurons:
+//! one pixel row per group of neurons), and [`Redraw`], which redraws a view at most once per
+//! animation frame and on resize. The geometry helpers are plain arithmetic, tested natively.
+
+pub mod canvas;
+pub mod curves;
+
+use canvas::FastCanvas;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+pub const COLORS: [RGBColor; 6] = [
+    RGBColor(37, 99, 235),
+    RGBColor(220, 38, 38),
+    RGBColor(22, 163, 74),
+    RGBColor(217, 119, 6),
+    RGBColor(124, 58, 237),
+    RGBColor(8, 145, 178),
+];
+
+/// One named series of (x, y) points; `dashed` draws a lighter line (targets).
+pub struct Line<'a> {
+    pub label: &'a str,
+    pub points: Vec<(f64, f64)>,
+    pub color: RGBColor,
+    pub dashed: bool,
+}
+
+/// Sizes the canvas's backing store to its displayed size in device pixels; returns the DPR.
+pub(crate) fn fit(canvas: &web_sys::HtmlCanvasElement) -> f64 {
+    let scale = web_sys::window()
+        .map_or(1.0, |w| w.device_pixel_ratio())
+        .max(1.0);
+    let (css_w, css_h) = (canvas.client_width(), canvas.client_height());
+    if css_w > 0 && css_h > 0 {
+        let (w, h) = (
+            (f64::from(css_w) * scale).round() as u32,
+            (f64::from(css_h) * scale).round() as u32,
+        );
+        if (canvas.width(), canvas.height()) != (w, h) {
+            canvas.set_width(w);
+            canvas.set_height(h);
+        }
+    }
+    scale
+}
+
+/// The padded range of some values (a flat or empty series still gets a visible range).
+pub fn span(values: impl Iterator<Item = f64>, fallback: (f64, f64)) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if lo > hi {
+        return fallback;
+    }
+    if hi - lo < 1e-9 {
+        return (lo - 0.5, hi + 0.5);
+    }
+    let pad = 0.05 * (hi - lo);
+    (lo - pad, hi + pad)
+}
+
+fn frame<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    scale: f64,
+) -> ChartBuilder<'a, 'a, DB> {
+    let px = |css: f64| (css * scale).round() as u32;
+    let mut b = ChartBuilder::on(root);
+    b.caption(title, ("sans-serif", 13.0 * scale))
+        .margin_top(px(4.0))
+        .margin_bottom(px(4.0))
+        .margin_left(px(6.0))
+        .margin_right(px(14.0))
+        .x_label_area_size(px(22.0))
+        .y_label_area_size(px(44.0));
+    b
+}
+
+/// Line series on linear axes.
+pub fn lines(
+    canvas: web_sys::HtmlCanvasElement,
+    title: &str,
+    series: &[Line<'_>],
+    x_range: (f64, f64),
+    y_range: Option<(f64, f64)>,
+) -> Result<(), String> {
+    let scale = fit(&canvas);
+    let backend = FastCanvas::new(canvas).ok_or("this browser gives no 2D canvas context")?;
+    let root = backend.into_drawing_area();
+    let y = y_range.unwrap_or_else(|| {
+        span(
+            series.iter().flat_map(|s| s.points.iter().map(|p| p.1)),
+            (0.0, 1.0),
+        )
+    });
+    let draw = || -> Result<(), Box<dyn std::error::Error>> {
+        root.fill(&WHITE)?;
+        let mut chart = frame(&root, title, scale)
+            .build_cartesian_2d(x_range.0..x_range.1.max(x_range.0 + 1e-9), y.0..y.1)?;
+        chart
+            .configure_mesh()
+            .light_line_style(RGBColor(240, 240, 240))
+            .bold_line_style(RGBColor(220, 220, 220))
+            .x_labels(6)
+            .y_labels(5)
+            .label_style(("sans-serif", 11.0 * scale))
+            .draw()?;
+        let width = (1.5 * scale).round().max(1.0) as u32;
+        for s in series {
+            let color = if s.dashed {
+                s.color.mix(0.45)
+            } else {
+                s.color.to_rgba()
+            };
+            chart
+                .draw_series(LineSeries::new(
+                    s.points.iter().copied(),
+                    color.stroke_width(width),
+                ))?
+                .label(s.label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], color));
+        }
+        if series.len() > 1 {
+            chart
+                .configure_series_labels()
+                .label_font(("sans-serif", 11.0 * scale))
+                .background_style(WHITE.mix(0.8))
+                .border_style(RGBColor(220, 220, 220))
+                .position(SeriesLabelPosition::UpperLeft)
+                .draw()?;
+        }
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| format!("drawing '{title}' failed: {e}"))
+}
+
+/// Points on log–log axes (distributions: avalanche sizes, feature densities).
+pub fn log_log(
+    canvas: web_sys::HtmlCanvasElement,
+    title: &str,
+    series: &[Line<'_>],
+) -> Result<(), String> {
+    let scale = fit(&canvas);
+    let backend = FastCanvas::new(canvas).ok_or("this browser gives no 2D canvas context")?;
+    let root = backend.into_drawing_area();
+    let pts = || {
+        series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .filter(|p| p.0 > 0.0 && p.1 > 0.0)
+    };
+    let (x_lo, x_hi) = span(pts().map(|p| p.0.log10()), (0.0, 2.0));
+    let (y_lo, y_hi) = span(pts().map(|p| p.1.log10()), (-4.0, 0.0));
+    let draw = || -> Result<(), Box<dyn std::error::Error>> {
+        root.fill(&WHITE)?;
+        let mut chart = frame(&root, title, scale).build_cartesian_2d(
+            (10f64.powf(x_lo)..10f64.powf(x_hi)).log_scale(),
+            (10f64.powf(y_lo)..10f64.powf(y_hi)).log_scale(),
+        )?;
+        chart
+            .configure_mesh()
+            .light_line_style(RGBColor(240, 240, 240))
+            .bold_line_style(RGBColor(220, 220, 220))
+            .x_labels(5)
+            .y_labels(5)
+            .x_label_formatter(&|v| format!("{v:.0e}"))
+            .y_label_formatter(&|v| format!("{v:.0e}"))
+            .label_style(("sans-serif", 11.0 * scale))
+            .draw()?;
+        let r = (2.5 * scale).round() as i32;
+        for s in series {
+            let color = s.color;
+            let good = s.points.iter().copied().filter(|p| p.0 > 0.0 && p.1 > 0.0);
+            if s.dashed {
+                chart.draw_series(LineSeries::new(good, color.mix(0.6).stroke_width(1)))?;
+            } else {
+                chart.draw_series(good.map(|p| Circle::new(p, r, color.filled())))?;
+            }
+        }
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| format!("drawing '{title}' failed: {e}"))
+}
+
+/// Bars of equal width over [lo, hi].
+pub fn bars(
+    canvas: web_sys::HtmlCanvasElement,
+    title: &str,
+    counts: &[f64],
+    lo: f64,
+    hi: f64,
+) -> Result<(), String> {
+    let scale = fit(&canvas);
+    let backend = FastCanvas::new(canvas).ok_or("this browser gives no 2D canvas context")?;
+    let root = backend.into_drawing_area();
+    let top = counts.iter().copied().fold(0.0, f64::max).max(1.0) * 1.05;
+    let hi = if hi > lo { hi } else { lo + 1.0 };
+    let w = (hi - lo) / counts.len().max(1) as f64;
+    let draw = || -> Result<(), Box<dyn std::error::Error>> {
+        root.fill(&WHITE)?;
+        let mut chart = frame(&root, title, scale).build_cartesian_2d(lo..hi, 0.0..top)?;
+        chart
+            .configure_mesh()
+            .light_line_style(RGBColor(240, 240, 240))
+            .bold_line_style(RGBColor(220, 220, 220))
+            .x_labels(6)
+            .y_labels(4)
+            .label_style(("sans-serif", 11.0 * scale))
+            .draw()?;
+        chart.draw_series(counts.iter().enumerate().map(|(i, &c)| {
+            let x0 = lo + i as f64 * w;
+            Rectangle::new([(x0, 0.0), (x0 + w * 0.9, c)], COLORS[0].filled())
+        }))?;
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| format!("drawing '{title}' failed: {e}"))
+}
+
+/// Redraw a view at most once per animation frame, whatever the rate of its data (`track`
+/// reads the signals it draws), and when the window resizes.
+pub fn redraw_on(track: impl Fn() + 'static, draw: impl Fn() + Copy + 'static) {
+    use leptos::prelude::*;
+    let pending = StoredValue::new(false);
+    let schedule = move || {
+        if pending.get_value() {
+            return;
+        }
+        pending.set_value(true);
+        crate::browser::on_next_frame(move || {
+            pending.set_value(false);
+            draw();
+        });
+    };
+    Effect::new(move |_| {
+        track();
+        schedule();
+    });
+    let on_resize = window_event_listener(leptos::ev::resize, move |_| schedule());
+    on_cleanup(move || on_resize.remove());
+}
+
+/// Where a raster pixel row maps: neurons per row and the neuron at a y position.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RasterGeometry {
+    pub neurons: u32,
+    pub rows: u32,
+}
+
+impl RasterGeometry {
+    /// The neuron drawn at pixel row `y` (of `rows`).
+    pub fn neuron_at(self, y: f64) -> u32 {
+        let frac = (y / f64::from(self.rows.max(1))).clamp(0.0, 0.999_999);
+        ((frac * f64::from(self.neurons)) as u32).min(self.neurons.saturating_sub(1))
+    }
+
+    /// The pixel row of neuron `i`.
+    pub fn row_of(self, i: u32) -> u32 {
+        ((u64::from(i) * u64::from(self.rows)) / u64::from(self.neurons.max(1))) as u32
+    }
+}
+
+/// Paint the raster: x = time over `[t_lo, t_hi)`, y = neuron (excitatory on top, blue;
+/// inhibitory below, red), into the canvas's pixels in one `putImageData`.
+pub fn raster(
+    canvas: &web_sys::HtmlCanvasElement,
+    spikes: impl Iterator<Item = (u32, u32)>,
+    neurons: u32,
+    n_exc: u32,
+    t_lo: f64,
+    t_hi: f64,
+    silenced: &[std::ops::Range<u32>],
+) -> Result<RasterGeometry, String> {
+    use wasm_bindgen::JsCast as _;
+    fit(canvas);
+    let (w, h) = (canvas.width().max(1), canvas.height().max(1));
+    let geometry = RasterGeometry {
+        neurons: neurons.max(1),
+        rows: h,
+    };
+    let mut px = vec![255u8; (w * h * 4) as usize];
+    // Silenced rows get a grey band.
+    for range in silenced {
+        let (from, to) = (range.start, range.end);
+        let (r0, r1) = (
+            geometry.row_of(from),
+            geometry.row_of(to).max(geometry.row_of(from) + 1),
+        );
+        for y in r0..r1.min(h) {
+            for x in 0..w {
+                let k = ((y * w + x) * 4) as usize;
+                px[k..k + 3].copy_from_slice(&[235, 235, 235]);
+            }
+        }
+    }
+    let span = (t_hi - t_lo).max(1.0);
+    let dot = (f64::from(h) / f64::from(neurons.max(1))).clamp(1.0, 3.0) as u32;
+    for (t, i) in spikes {
+        let x = ((f64::from(t) - t_lo) / span * f64::from(w)).floor();
+        if !(0.0..f64::from(w)).contains(&x) || i >= neurons {
+            continue;
+        }
+        let color = if i < n_exc {
+            [37, 99, 235]
+        } else {
+            [220, 38, 38]
+        };
+        let y0 = geometry.row_of(i);
+        for y in y0..(y0 + dot).min(h) {
+            let k = ((y * w + x as u32) * 4) as usize;
+            px[k..k + 3].copy_from_slice(&color);
+        }
+    }
+    let data =
+        web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&px), w, h)
+            .map_err(|e| format!("the raster image could not be made: {e:?}"))?;
+    let ctx: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .ok_or("this browser gives no 2D canvas context")?
+        .dyn_into()
+        .map_err(|_| "this browser gives no 2D canvas context")?;
+    ctx.put_image_data(&data, 0.0, 0.0)
+        .map_err(|e| format!("the raster could not be drawn: {e:?}"))?;
+    Ok(geometry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raster_rows_map_back_to_neurons() {
+        let g = RasterGeometry {
+            neurons: 1000,
+            rows: 250,
+        };
+        assert_eq!(g.row_of(0), 0);
+        assert_eq!(g.row_of(999), 249);
+        assert_eq!(g.neuron_at(0.0), 0);
+        assert_eq!(g.neuron_at(249.9), 999);
+        for i in [0, 4, 400, 999] {
+            let back = g.neuron_at(f64::from(g.row_of(i)));
+            assert!(back <= i && i - back < 4, "{i} → {back}");
+        }
+        let few = RasterGeometry {
+            neurons: 10,
+            rows: 250,
+        };
+        assert_eq!(few.neuron_at(125.0), 5);
+    }
+
+    #[test]
+    fn spans_pad_and_survive_flat_or_empty_data() {
+        assert_eq!(span([].into_iter(), (0.0, 1.0)), (0.0, 1.0));
+        assert_eq!(span([2.0, 2.0].into_iter(), (0.0, 1.0)), (1.5, 2.5));
+        let (lo, hi) = span([0.0, 10.0].into_iter(), (0.0, 1.0));
+        assert!(lo < 0.0 && hi > 10.0);
+    }
+}
