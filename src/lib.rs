@@ -4,19 +4,24 @@
 //! `neurolab_core::protocol` messages. This crate does not link burn (it uses `neurolab-core`
 //! without its `compute` feature), so the page's wasm stays small.
 //!
-//! - [`shell`]: the header, banners and the parts every lab shares (form, run controls,
-//!   progress, metrics, share); it knows no lab;
+//! Layers, top to bottom (no module uses one above it):
+//! - [`shell`]: the app, header, banners, event routing; it knows no lab;
 //! - [`labs`]: the labs' registry and one folder per lab (page, state, views);
-//! - [`run`]: the one run-state fold; [`form`]: the one config form over a field table;
-//! - [`plot`]: every chart; [`browser`]: the browser glue and the worker bridge;
-//! - [`format`]: numbers as the page shows them.
+//! - [`page`]: what every lab's page shares (form, run controls, progress, metrics, share);
+//! - [`lab`]: the plug-in API (`PageLab`, `LabCtx`);
+//! - [`context`]: the shared state (`Shell`); [`run`]: the one run-state fold; [`form`]: the one
+//!   config form over a field table; [`plot`]: every chart; [`browser`]: the browser glue and
+//!   the worker bridge; [`format`]: numbers as the page shows them.
 //!
 //! The plain modules (run, form state, the labs' states, plot geometry) are tested natively.
 
 pub mod browser;
+pub mod context;
 pub mod form;
 pub mod format;
+pub mod lab;
 pub mod labs;
+pub mod page;
 pub mod plot;
 pub mod run;
 pub mod shell;

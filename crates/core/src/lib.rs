@@ -14,9 +14,7 @@ pub mod protocol;
 pub mod registry;
 
 pub use neurolab_base as base;
-pub use neurolab_grok as grok;
-pub use neurolab_sae as sae;
-pub use neurolab_spike as spike;
+pub use registry::{grok, sae, spike};
 pub use registry::{AnyCommand, AnyEvent, Configs, Generic, LabKind, Registered};
 
 /// The version of the share-link format this build writes and understands.

@@ -286,6 +286,47 @@ impl LabLink {
     }
 }
 
+/// The invariants every link keeps, whatever its text (the fuzzers' oracle): opening never fails
+/// and gives a valid config of some lab; a link that decodes validates (the budget included),
+/// re-encodes to itself, round-trips as a protocol command and opens without a problem.
+pub fn check_invariants(fragment: &str) -> Result<(), String> {
+    let opened = LabLink::open(fragment);
+    if let Some(p) = &opened.problem {
+        if p.to_string().is_empty() {
+            return Err("a problem without a message".into());
+        }
+    }
+    opened
+        .link
+        .configs
+        .validate(opened.link.lab)
+        .map_err(|e| format!("an opened link does not validate: {e}"))?;
+    let Ok(link) = LabLink::decode(fragment) else {
+        return Ok(());
+    };
+    link.configs
+        .validate(link.lab)
+        .map_err(|e| format!("a decoded link does not validate: {e}"))?;
+    let again = LabLink::decode(&link.encode())
+        .map_err(|e| format!("a decoded link does not re-encode: {e}"))?;
+    if again != link {
+        return Err(format!("{fragment:?} does not re-encode to itself"));
+    }
+    let command = crate::protocol::Command::Lab {
+        session: 1,
+        command: link.configs.configure(link.lab, true),
+    };
+    let back =
+        crate::protocol::Command::from_json(&command.to_json()).map_err(|e| e.to_string())?;
+    if back != command {
+        return Err(format!("{fragment:?} does not round-trip as a command"));
+    }
+    if opened.problem.is_some() || opened.link != link {
+        return Err(format!("{fragment:?} decodes but opens differently"));
+    }
+    Ok(())
+}
+
 fn parse_flag(key: &str, v: &str) -> Result<bool, ConfigError> {
     match v {
         "1" | "true" => Ok(true),

@@ -8,6 +8,11 @@ use neurolab_base::msg::{LabCommand, LabEvent};
 use neurolab_base::{ConfigError, Lab, LabConfig};
 use serde::{Deserialize, Serialize};
 
+// The labs' crates (each also a dependency line in this crate's Cargo.toml).
+pub use neurolab_grok as grok;
+pub use neurolab_sae as sae;
+pub use neurolab_spike as spike;
+
 /// Calls `$m! { name Variant path::to::Lab; … }` with every lab, in the order the lab picker
 /// shows them.
 #[macro_export]

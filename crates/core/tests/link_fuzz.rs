@@ -1,15 +1,14 @@
-//! Property tests of the link: the decoder never panics on any input, and its oracle checks
-//! more than that — a link that decodes validates, fits the budget, re-encodes to itself and
-//! round-trips as a protocol command; a link that does not decode still opens (its lab, the
-//! valid values) with a message. Keys and values are drawn from every lab's field table plus
+//! Property tests of the link: the decoder never panics on any input, and its oracle
+//! (`link::check_invariants`) checks more than that — a link that decodes validates, fits the
+//! budget, re-encodes to itself and round-trips as a protocol command; a link that does not
+//! decode still opens (its lab, the valid values) with a message. Keys and values are drawn from every lab's field table plus
 //! hostile values (nan, inf, huge integers, repeats).
 
-use neurolab_core::base::budget;
 use neurolab_core::base::field::Field;
 use neurolab_core::base::LabConfig;
 use neurolab_core::grok::config::{GrokConfig, Op};
-use neurolab_core::link::LabLink;
-use neurolab_core::protocol::{BackendChoice, Command};
+use neurolab_core::link::{check_invariants, LabLink};
+use neurolab_core::protocol::BackendChoice;
 use neurolab_core::sae::SaeConfig;
 use neurolab_core::spike::SpikeConfig;
 use neurolab_core::LabKind;
@@ -77,33 +76,9 @@ fn value() -> impl Strategy<Value = String> {
     ]
 }
 
-/// What every link that decodes must satisfy.
+/// The core's invariants, as a property.
 fn oracle(fragment: &str) -> Result<(), TestCaseError> {
-    let opened = LabLink::open(fragment);
-    // Opening never fails: some lab opens, and a problem comes with a message.
-    if let Some(p) = &opened.problem {
-        prop_assert!(!p.to_string().is_empty());
-    }
-    prop_assert!(opened.link.configs.validate(opened.link.lab).is_ok());
-    if let Ok(link) = LabLink::decode(fragment) {
-        prop_assert!(link.configs.validate(link.lab).is_ok());
-        let estimate = match link.lab {
-            LabKind::Grok => link.configs.grok.estimate(),
-            LabKind::Spike => link.configs.spike.estimate(),
-            LabKind::Sae => link.configs.sae.estimate(),
-        };
-        prop_assert!(budget::check(&estimate).is_ok());
-        let again = LabLink::decode(&link.encode()).expect("a decoded link re-encodes");
-        prop_assert_eq!(&again, &link);
-        let command = Command::Lab {
-            session: 1,
-            command: link.configs.configure(link.lab, true),
-        };
-        prop_assert_eq!(Command::from_json(&command.to_json()).unwrap(), command);
-        prop_assert_eq!(opened.problem, None);
-        prop_assert_eq!(opened.link, link);
-    }
-    Ok(())
+    check_invariants(fragment).map_err(TestCaseError::fail)
 }
 
 proptest! {

@@ -9,7 +9,6 @@ use futures_channel::mpsc;
 use futures_util::StreamExt as _;
 use neurolab_core::protocol::{Command, Event};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast as _;
 
 /// Post one event: `[json]`, or `[json, ArrayBuffer]` for an export (transferred, not copied).
 fn post_event(scope: &web_sys::DedicatedWorkerGlobalScope, mut event: Event) {

@@ -6,7 +6,7 @@ mod views;
 
 pub use state::GrokState;
 
-use super::{LabCtx, PageLab};
+use crate::lab::{LabCtx, PageLab};
 use leptos::prelude::*;
 use neurolab_base::msg::LabEvent;
 use neurolab_core::grok::GrokLab;

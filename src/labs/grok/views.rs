@@ -4,7 +4,7 @@
 use super::GrokState;
 use crate::browser;
 use crate::format::{fmt_pct, fmt_sig, parse_neurons};
-use crate::labs::LabCtx;
+use crate::lab::LabCtx;
 use crate::plot::curves::{self, Curves, Geometry, Series, YAxis};
 use leptos::prelude::*;
 use neurolab_base::msg::LabCommand;

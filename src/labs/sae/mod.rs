@@ -13,7 +13,7 @@ mod views;
 
 pub use state::SaeState;
 
-use super::{LabCtx, PageLab};
+use crate::lab::{LabCtx, PageLab};
 use leptos::prelude::*;
 use neurolab_base::msg::LabEvent;
 use neurolab_core::sae::{SaeControl, SaeLab};

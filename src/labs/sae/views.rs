@@ -8,7 +8,7 @@ use super::state::{
     ClampForm, Clamped, Metric, SaeState, CLAMP_OPS, CLAMP_TARGETS,
 };
 use crate::format::fmt_sig;
-use crate::labs::LabCtx;
+use crate::lab::LabCtx;
 use crate::plot::curves::{self, Curves, Series, YAxis};
 use crate::plot::{self, Line, COLORS};
 use leptos::html::Canvas;

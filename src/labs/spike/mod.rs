@@ -8,7 +8,7 @@ mod views;
 
 pub use state::SpikeState;
 
-use super::{LabCtx, PageLab};
+use crate::lab::{LabCtx, PageLab};
 use leptos::prelude::*;
 use neurolab_base::msg::LabEvent;
 use neurolab_core::spike::{SpikeConfig, SpikeControl, SpikeLab};

@@ -2,7 +2,7 @@
 //! click-to-pick, and the rate, membrane, readout, learning-curve, weight and avalanche views.
 
 use crate::format::fmt_sig;
-use crate::labs::LabCtx;
+use crate::lab::LabCtx;
 use crate::plot::{self, Line, RasterGeometry, COLORS};
 use leptos::prelude::*;
 use neurolab_core::spike::task::TaskConfig;

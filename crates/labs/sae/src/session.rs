@@ -1004,7 +1004,7 @@ impl Session for SaeSession {
         if let Some(Prep::Grok(g)) = &self.prep {
             g.weight_norm().await?;
         } else if let Some(Prep::Toy(t)) = &self.prep {
-            t.sync().await.map_err(SaeError::Readback)?;
+            t.sync().await?;
         }
         Ok(())
     }

@@ -134,7 +134,7 @@ impl ToyTrainer {
     }
 
     /// Wait for the device: one number read back.
-    pub async fn sync(&self) -> Result<(), String> {
+    pub async fn sync(&self) -> Result<(), crate::SaeError> {
         self.model
             .b
             .val()
@@ -143,7 +143,7 @@ impl ToyTrainer {
             .into_data_async()
             .await
             .map(|_| ())
-            .map_err(|e| format!("{e:?}"))
+            .map_err(|e| crate::SaeError::Readback(format!("{e:?}")))
     }
 
     /// The trained model (plain device).

@@ -942,3 +942,13 @@ mod tests {
             .contains("800"));
     }
 }
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+
+    #[test]
+    fn the_field_table_is_consistent() {
+        neurolab_base::field::table_is_consistent::<SpikeConfig>().unwrap();
+    }
+}

@@ -1,0 +1,190 @@
+//! How a lab plugs into the page: [`PageLab`] (its plain state, folded from its events, and its
+//! own panels) and [`LabCtx`] (the handles its components use). One folder per lab under
+//! [`crate::labs`]: `mod.rs` (the page), `state.rs` (the plain state, tested natively),
+//! `views.rs` (its panels and charts).
+
+use crate::context::Shell;
+use crate::form::{FormCtx, FormState};
+use crate::run::RunState;
+use leptos::prelude::*;
+use neurolab_base::msg::{LabCommand, LabEvent};
+use neurolab_base::LabConfig;
+use neurolab_core::link::LabLink;
+use neurolab_core::protocol::Command;
+use neurolab_core::Registered;
+
+/// A lab's page.
+pub trait PageLab: Registered {
+    /// What the page knows of the run beyond the generic run state (reports, answers).
+    type State: Default + Send + Sync + 'static;
+
+    /// Fold one of the lab's events into its state (the run state is folded by the shell).
+    fn fold(state: &mut Self::State, event: &LabEvent<Self>);
+
+    /// The metric tiles: (label, value).
+    fn metrics(state: &Self::State) -> Vec<(&'static str, String)>;
+
+    /// The lab's own panels under the shared controls (interventions, charts, browsers).
+    fn panels(ctx: LabCtx<Self>) -> AnyView;
+
+    /// Edits a running session takes as controls instead of a new session (`None`: rebuild).
+    fn live_edit(_old: &Self::Config, _new: &Self::Config) -> Option<Vec<Self::Control>> {
+        None
+    }
+
+    /// After an event was folded: what the lab asks next (the SAE lab's feature list after a
+    /// stop).
+    fn after(_ctx: LabCtx<Self>, _event: &LabEvent<Self>) {}
+}
+
+/// The handles a lab's components use (all `Copy`).
+pub struct LabCtx<L: PageLab> {
+    pub shell: Shell,
+    pub state: RwSignal<L::State>,
+    pub run: RwSignal<RunState>,
+    pub form: RwSignal<FormState>,
+    /// The id of the session this page shows; events of others are dropped.
+    pub session: RwSignal<u32>,
+    /// Whether the worker has been asked to build this lab's session.
+    pub configured: RwSignal<bool>,
+}
+
+impl<L: PageLab> Clone for LabCtx<L> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<L: PageLab> Copy for LabCtx<L> {}
+
+impl<L: PageLab> LabCtx<L> {
+    pub fn new(shell: Shell, link: &LabLink) -> Self {
+        let config = L::config(&link.configs);
+        let run = RunState {
+            position: config.plan(),
+            ..RunState::default()
+        };
+        Self {
+            shell,
+            state: RwSignal::new(L::State::default()),
+            run: RwSignal::new(run),
+            form: RwSignal::new(FormState::of(config)),
+            session: RwSignal::new(0),
+            configured: RwSignal::new(false),
+        }
+    }
+
+    /// The config in force (untracked).
+    pub fn config(self) -> L::Config {
+        self.shell
+            .link
+            .with_untracked(|l| L::config(&l.configs).clone())
+    }
+
+    /// The config in force, tracked.
+    pub fn config_signal(self) -> Signal<L::Config> {
+        let link = self.shell.link;
+        Signal::derive(move || link.with(|l| L::config(&l.configs).clone()))
+    }
+
+    /// A command to the current session.
+    pub fn send(self, command: LabCommand<L>) {
+        self.shell.send(Command::Lab {
+            session: self.session.get_untracked(),
+            command: L::wrap_command(command),
+        });
+    }
+
+    pub fn control(self, control: L::Control) {
+        self.send(LabCommand::Control { control });
+    }
+
+    /// Ask for a new session (the config in force, or a reset): a new id, the old state gone.
+    pub fn restart(self, reset: bool) {
+        let id = self.shell.next_session();
+        self.session.set(id);
+        self.configured.set(true);
+        let config = self.config();
+        self.run.update(|r| r.expect_session(config.plan()));
+        self.state.set(L::State::default());
+        let prepare = !self.shell.link.with_untracked(|l| l.view.embed);
+        self.send(if reset {
+            LabCommand::Reset { prepare }
+        } else {
+            LabCommand::Configure { config, prepare }
+        });
+    }
+
+    /// An event of this lab's session `session`.
+    pub fn on_event(self, session: u32, mut event: LabEvent<L>, bytes: Option<Vec<u8>>) {
+        if session != self.session.get_untracked() {
+            return;
+        }
+        match &mut event {
+            LabEvent::Exported {
+                file_name, mime, ..
+            } => {
+                let result = match bytes {
+                    Some(bytes) => crate::browser::download(file_name, mime, &bytes),
+                    None => Err("the file arrived without its bytes".to_string()),
+                };
+                self.shell.status.set(Some(match result {
+                    Ok(()) => format!("downloaded {file_name}"),
+                    Err(e) => e,
+                }));
+                return;
+            }
+            LabEvent::Failed { message } => self.shell.status.set(Some(message.clone())),
+            _ => {}
+        }
+        self.run.update(|r| r.apply(&event));
+        self.state.update(|s| L::fold(s, &event));
+        L::after(self, &event);
+    }
+
+    /// The user edited a form field.
+    pub fn edit(self, key: String, value: String) {
+        let mut form = self.form.get_untracked();
+        let parsed = form.edit::<L::Config>(&key, value);
+        self.form.set(form);
+        if let Some(config) = parsed {
+            self.apply_config(config);
+        }
+    }
+
+    /// Put `config` in force: live controls when the lab takes them, else a new session.
+    pub fn apply_config(self, config: L::Config) {
+        let old = self.config();
+        if old == config {
+            return;
+        }
+        let live = self
+            .run
+            .with_untracked(|r| r.phase != neurolab_base::Phase::Starting)
+            .then(|| L::live_edit(&old, &config))
+            .flatten();
+        self.form.set(FormState::of(&config));
+        self.shell
+            .link
+            .update(|l| *L::config_mut(&mut l.configs) = config);
+        match live {
+            Some(controls) => {
+                for control in controls {
+                    self.control(control);
+                }
+                self.shell.status.set(Some("changed while running".into()));
+            }
+            None => self.restart(false),
+        }
+    }
+
+    /// The form's handles.
+    pub fn form_ctx(self) -> FormCtx<L::Config> {
+        FormCtx {
+            lab: L::NAME,
+            form: self.form,
+            config: self.config_signal(),
+            edit: Callback::new(move |(k, v)| self.edit(k, v)),
+            preset: Callback::new(move |c| self.apply_config(c)),
+        }
+    }
+}

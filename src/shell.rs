@@ -1,0 +1,262 @@
+//! The page shell (leptos, client-side): the app, its header (the lab picker, the backend),
+//! its banners (a bad link with what was dropped and the link as typed, a fallback, a crash),
+//! the worker's events routed to the labs' registry, and the open lab's page. It knows no lab.
+//! It must not use burn.
+
+use crate::browser;
+use crate::browser::bridge::{WorkerLink, WORKER_URL};
+use crate::context::{LinkProblem, Shell};
+use crate::labs::Labs;
+use leptos::prelude::*;
+use neurolab_core::link::LabLink;
+use neurolab_core::protocol::{BackendChoice, Command, DebugHook, Event};
+use neurolab_core::LabKind;
+use std::rc::Rc;
+
+fn on_event(shell: Shell, labs: Labs, event: Event, bytes: Option<Vec<u8>>) {
+    match event {
+        Event::Loaded => {}
+        Event::Backend { info } => shell.backend.set(Some(info)),
+        Event::Lab { session, event } => labs.on_event(session, event, bytes),
+        Event::Error { message } => shell.worker_error.set(Some(message)),
+        Event::Crashed { message } => {
+            // A new worker on the CPU, every lab rebuilt there: nothing to reload.
+            let restarted = shell
+                .worker
+                .with_value(|w| w.as_ref().map(WorkerLink::restart))
+                .unwrap_or_else(|| Err("no worker".into()));
+            match restarted {
+                Ok(()) => {
+                    shell.worker_error.set(Some(format!(
+                        "The compute worker crashed ({message}); it was restarted on the CPU and the labs were rebuilt."
+                    )));
+                    shell.link.update(|l| l.backend = BackendChoice::Cpu);
+                    shell.send(Command::Init {
+                        backend: BackendChoice::Cpu,
+                    });
+                    labs.rebuild();
+                }
+                Err(e) => shell.worker_error.set(Some(format!(
+                    "The compute worker crashed ({message}) and could not be restarted: {e}"
+                ))),
+            }
+        }
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let opened = LabLink::open(&browser::fragment());
+    let link = opened.link.clone();
+    let shell = Shell {
+        link: RwSignal::new(link.clone()),
+        status: RwSignal::new(None),
+        backend: RwSignal::new(None),
+        problem: RwSignal::new(opened.problem.as_ref().map(|p| LinkProblem {
+            message: p.to_string(),
+            dropped: opened.dropped.clone(),
+            original: opened.original.clone(),
+        })),
+        worker_error: RwSignal::new(None),
+        worker: StoredValue::new_local(None),
+        sessions: StoredValue::new(0),
+    };
+    provide_context(shell);
+    let labs = Labs::new(shell, &link);
+    provide_context(labs);
+    let handler: crate::browser::bridge::OnEvent =
+        Rc::new(move |event, bytes| on_event(shell, labs, event, bytes));
+    match WorkerLink::start(WORKER_URL, handler) {
+        Ok(worker) => shell.worker.set_value(Some(worker)),
+        Err(message) => shell.worker_error.set(Some(message)),
+    }
+    shell.send(Command::Init {
+        backend: link.backend,
+    });
+    labs.open(link.lab);
+    browser::expose_debug_hook(move |hook| {
+        let hook = match hook.as_str() {
+            "lose_device" => DebugHook::LoseDevice,
+            "panic" => DebugHook::Panic,
+            _ => return,
+        };
+        shell.send(Command::Debug { hook });
+    });
+
+    // The address always carries the current experiment.
+    Effect::new(move |_| {
+        let fragment = shell.link.with(LabLink::encode);
+        if let Err(e) = browser::replace_fragment(&fragment) {
+            leptos::logging::warn!("could not update the address: {e}");
+        }
+    });
+
+    let embed = move || shell.link.with(|l| l.view.embed);
+    let lab = move || shell.link.with(|l| l.lab);
+    view! {
+        <div class="app" class:embed=embed>
+            <Show when=move || !embed()>
+                <Header />
+            </Show>
+            <Banners />
+            <main class="layout" data-lab=move || lab().name()>
+                {move || labs.page(lab())}
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let shell = expect_context::<Shell>();
+    let labs = expect_context::<Labs>();
+    let badge = move || {
+        shell.backend.with(|b| match b {
+            Some(info) => format!("{} · {}", info.kind, info.adapter),
+            None => "backend: starting…".to_string(),
+        })
+    };
+    let badge_kind = move || {
+        shell.backend.with(|b| {
+            format!(
+                "badge {}",
+                b.as_ref().map_or("pending", |b| b.kind.as_str())
+            )
+        })
+    };
+    let on_backend = move |ev: leptos::ev::Event| {
+        let Some(choice) = BackendChoice::parse(&event_target_value(&ev)) else {
+            return;
+        };
+        shell.link.update(|l| l.backend = choice);
+        shell.backend.set(None);
+        labs.expect_rebuild();
+        shell.send(Command::Init { backend: choice });
+    };
+    let backend_value = move || shell.link.with(|l| l.backend.name());
+    view! {
+        <header class="top">
+            <h1>"neurolab"</h1>
+            <label class="lab-picker">
+                <span class="sr">"lab"</span>
+                <select
+                    data-testid="lab-picker"
+                    title="lab"
+                    on:change=move |ev| {
+                        if let Some(lab) = LabKind::parse(&event_target_value(&ev)) {
+                            shell.link.update(|l| l.lab = lab);
+                            shell.status.set(None);
+                            labs.open(lab);
+                        }
+                    }
+                >
+                    {LabKind::ALL
+                        .iter()
+                        .map(|&lab| {
+                            view! {
+                                <option
+                                    value=lab.name()
+                                    selected=shell.link.with_untracked(|l| l.lab == lab)
+                                    prop:selected=move || shell.link.with(|l| l.lab == lab)
+                                >
+                                    {lab.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <div class="backend" hidden=move || !shell.shown("backend")()>
+                <span class=badge_kind data-testid="backend" aria-live="polite">{badge}</span>
+                <label>
+                    "backend "
+                    <select data-testid="backend-choice" on:change=on_backend>
+                        {BackendChoice::ALL
+                            .into_iter()
+                            .map(|b| {
+                                view! {
+                                    <option
+                                        value=b.name()
+                                        selected=shell.link.with_untracked(|l| l.backend == b)
+                                        prop:selected=move || backend_value() == b.name()
+                                    >
+                                        {b.name()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+            </div>
+        </header>
+    }
+}
+
+#[component]
+fn Banners() -> impl IntoView {
+    let shell = expect_context::<Shell>();
+    let fallback = move || {
+        shell
+            .backend
+            .with(|b| b.as_ref().and_then(|b| b.fallback_reason.clone()))
+    };
+    view! {
+        {move || {
+            shell
+                .problem
+                .get()
+                .map(|p| {
+                    let dropped = (!p.dropped.is_empty())
+                        .then(|| format!(" Left out: {}.", p.dropped.join(", ")));
+                    view! {
+                        <div class="banner error" data-testid="link-error" role="alert">
+                            <strong>"This link could not be opened as it is: "</strong>
+                            {p.message}
+                            {dropped}
+                            " The rest of it is open below; the link as it was:"
+                            <input
+                                type="text"
+                                readonly
+                                class="original-link"
+                                data-testid="original-link"
+                                aria-label="the link as it was opened"
+                                prop:value=p.original
+                            />
+                            <button
+                                class="close"
+                                aria-label="close"
+                                on:click=move |_| shell.problem.set(None)
+                            >
+                                "×"
+                            </button>
+                        </div>
+                    }
+                })
+        }}
+        {move || {
+            (shell.shown("backend")())
+                .then(fallback)
+                .flatten()
+                .map(|reason| {
+                    view! {
+                        <div class="banner notice" data-testid="backend-notice" role="status">
+                            "WebGPU is not available, so training runs on the CPU (slower). "
+                            <span class="reason">{reason}</span>
+                        </div>
+                    }
+                })
+        }}
+        {move || {
+            shell
+                .worker_error
+                .get()
+                .map(|message| {
+                    view! {
+                        <div class="banner error" data-testid="worker-error" role="alert">
+                            {message}
+                        </div>
+                    }
+                })
+        }}
+    }
+}
