@@ -208,3 +208,46 @@ fn share_block(shell: Shell) -> impl IntoView {
         </Show>
     }
 }
+
+/// A small labelled text input (interventions, clamps): shows `value`, reports edits.
+pub fn text_input(
+    id: &'static str,
+    label: &'static str,
+    value: impl Fn() -> String + Send + Sync + 'static,
+    on_change: impl Fn(String) + 'static,
+) -> impl IntoView {
+    view! {
+        <label class="field inline">
+            <span>{label}</span>
+            <input
+                type="text"
+                data-testid=id
+                prop:value=value
+                on:change=move |ev| on_change(event_target_value(&ev))
+            />
+        </label>
+    }
+}
+
+/// The lab's "weights" export as a download button (enabled when `ready`).
+pub fn weights_button<L: PageLab>(
+    ctx: LabCtx<L>,
+    label: &'static str,
+    ready: impl Fn() -> bool + Send + Sync + 'static,
+) -> impl IntoView {
+    let shell = ctx.shell;
+    view! {
+        <button
+            data-testid="export-weights"
+            disabled=move || !ready()
+            on:click=move |_| {
+                shell.say("preparing the weights…");
+                ctx.send(LabCommand::Export {
+                    what: "weights".into(),
+                });
+            }
+        >
+            {label}
+        </button>
+    }
+}

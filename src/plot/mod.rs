@@ -278,7 +278,6 @@ pub fn raster(
     t_hi: f64,
     silenced: &[std::ops::Range<u32>],
 ) -> Result<RasterGeometry, String> {
-    use wasm_bindgen::JsCast as _;
     fit(canvas);
     let (w, h) = (canvas.width().max(1), canvas.height().max(1));
     let geometry = RasterGeometry {
@@ -318,9 +317,22 @@ pub fn raster(
             px[k..k + 3].copy_from_slice(&color);
         }
     }
+    put_pixels(canvas, w, h, &px, "raster")?;
+    Ok(geometry)
+}
+
+/// Paint `w × h` RGBA pixels onto the canvas in one `putImageData`.
+pub fn put_pixels(
+    canvas: &web_sys::HtmlCanvasElement,
+    w: u32,
+    h: u32,
+    rgba: &[u8],
+    what: &str,
+) -> Result<(), String> {
+    use wasm_bindgen::JsCast as _;
     let data =
-        web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&px), w, h)
-            .map_err(|e| format!("the raster image could not be made: {e:?}"))?;
+        web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(rgba), w, h)
+            .map_err(|e| format!("the {what} image could not be made: {e:?}"))?;
     let ctx: web_sys::CanvasRenderingContext2d = canvas
         .get_context("2d")
         .ok()
@@ -329,8 +341,7 @@ pub fn raster(
         .dyn_into()
         .map_err(|_| "this browser gives no 2D canvas context")?;
     ctx.put_image_data(&data, 0.0, 0.0)
-        .map_err(|e| format!("the raster could not be drawn: {e:?}"))?;
-    Ok(geometry)
+        .map_err(|e| format!("the {what} could not be drawn: {e:?}"))
 }
 
 #[cfg(test)]

@@ -286,6 +286,17 @@ mod tests {
     }
 
     #[test]
+    fn every_labs_field_table_is_consistent() {
+        macro_rules! check {
+            ($($name:ident $Variant:ident $Lab:path;)*) => {
+                $(field::table_is_consistent::<<$Lab as Lab>::Config>()
+                    .unwrap_or_else(|e| panic!("{}: {e}", stringify!($name)));)*
+            };
+        }
+        for_each_lab!(check);
+    }
+
+    #[test]
     fn commands_name_their_lab() {
         let c = AnyCommand::generic(LabKind::Spike, Generic::Run);
         assert_eq!(c.lab(), LabKind::Spike);

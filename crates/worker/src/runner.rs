@@ -282,16 +282,7 @@ where
             if self.prepare {
                 self.mode = Mode::Preparing;
             }
-            let running = self.prepare;
-            self.emit(
-                ctx,
-                LabEvent::Preparing {
-                    what: p.what,
-                    done: p.done,
-                    total: p.total,
-                    running,
-                },
-            );
+            self.emit(ctx, preparing(p, self.prepare));
             return Ok(());
         }
         L::prepared(session, env, &mut self.shared);
@@ -345,15 +336,7 @@ where
             return;
         };
         if let Some(p) = session.preparing() {
-            self.emit(
-                ctx,
-                LabEvent::Preparing {
-                    what: p.what,
-                    done: p.done,
-                    total: p.total,
-                    running: false,
-                },
-            );
+            self.emit(ctx, preparing(p, false));
             return;
         }
         let position = session.position();
@@ -394,15 +377,7 @@ where
                     let now = (ctx.clock_ms)();
                     if now - self.last_progress_ms >= PROGRESS_EVERY_MS {
                         self.last_progress_ms = now;
-                        self.emit(
-                            ctx,
-                            LabEvent::Preparing {
-                                what: p.what,
-                                done: p.done,
-                                total: p.total,
-                                running: true,
-                            },
-                        );
+                        self.emit(ctx, preparing(p, true));
                     }
                 }
                 None => {
@@ -534,6 +509,15 @@ where
 
     pub fn position(&self) -> Option<Position> {
         self.session.as_ref().map(Session::position)
+    }
+}
+
+fn preparing<L: WorkerLab>(p: neurolab_base::lab::Preparing, running: bool) -> LabEvent<L> {
+    LabEvent::Preparing {
+        what: p.what,
+        done: p.done,
+        total: p.total,
+        running,
     }
 }
 

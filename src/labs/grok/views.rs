@@ -7,7 +7,6 @@ use crate::format::{fmt_pct, fmt_sig, parse_neurons};
 use crate::lab::LabCtx;
 use crate::plot::curves::{self, Curves, Geometry, Series, YAxis};
 use leptos::prelude::*;
-use neurolab_base::msg::LabCommand;
 use neurolab_base::Phase;
 use neurolab_core::grok::report::curves_csv;
 use neurolab_core::grok::{GrokControl, GrokLab, StepReport};
@@ -122,26 +121,13 @@ fn ablation(ctx: LabCtx<GrokLab>) -> impl IntoView {
     view! {
         <div class="interventions" hidden=move || !shell.shown("config")()>
             <span class="muted">"Ablate while it trains:"</span>
-            <label class="field inline">
-                <span>"neurons"</span>
-                <input
-                    type="text"
-                    data-testid="ablate-neurons"
-                    placeholder="0-49, 77"
-                    prop:value=move || neurons.get()
-                    on:change=move |ev| neurons.set(event_target_value(&ev))
-                />
-            </label>
+            {crate::page::text_input("ablate-neurons", "neurons", move || neurons.get(), move |v| {
+                neurons.set(v)
+            })}
             <button data-testid="ablate" disabled=move || !ready() on:click=ablate>"Ablate"</button>
-            <label class="field inline">
-                <span>"frequency k"</span>
-                <input
-                    type="text"
-                    data-testid="ablate-frequency"
-                    prop:value=move || frequency.get()
-                    on:change=move |ev| frequency.set(event_target_value(&ev))
-                />
-            </label>
+            {crate::page::text_input("ablate-frequency", "frequency k", move || frequency.get(), move |v| {
+                frequency.set(v)
+            })}
             <button data-testid="ablate-k" disabled=move || !ready() on:click=ablate_frequency>
                 "Ablate frequency"
             </button>
@@ -293,18 +279,7 @@ fn export(ctx: LabCtx<GrokLab>) -> impl IntoView {
     };
     view! {
         <div class="export" hidden=move || !shell.shown("export")()>
-            <button
-                data-testid="export-weights"
-                disabled=busy
-                on:click=move |_| {
-                    shell.say("preparing the weights…");
-                    ctx.send(LabCommand::Export {
-                        what: "weights".into(),
-                    });
-                }
-            >
-                "Download weights (.safetensors)"
-            </button>
+            {crate::page::weights_button(ctx, "Download weights (.safetensors)", move || !busy())}
             <button data-testid="export-csv" on:click=export_csv>
                 "Download curves (CSV)"
             </button>

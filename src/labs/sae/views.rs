@@ -13,7 +13,6 @@ use crate::plot::curves::{self, Curves, Series, YAxis};
 use crate::plot::{self, Line, COLORS};
 use leptos::html::Canvas;
 use leptos::prelude::*;
-use neurolab_base::msg::LabCommand;
 use neurolab_base::Phase;
 use neurolab_core::sae::{FeatureDetail, SaeControl, SaeLab, SaeSummary, Target};
 
@@ -488,22 +487,9 @@ fn draw_detail(detail: Memo<Option<FeatureDetail>>, heat: NodeRef<Canvas>, hist:
 
 /// The p×p map into a p×p canvas (CSS scales it up, pixelated).
 fn draw_heat(canvas: &web_sys::HtmlCanvasElement, map: &[f32], p: u32) -> Result<(), String> {
-    use wasm_bindgen::JsCast as _;
     canvas.set_width(p);
     canvas.set_height(p);
-    let px = heat_rgba(map, p as usize);
-    let data =
-        web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&px), p, p)
-            .map_err(|e| format!("the heat-map image could not be made: {e:?}"))?;
-    let ctx: web_sys::CanvasRenderingContext2d = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .ok_or("this browser gives no 2D canvas context")?
-        .dyn_into()
-        .map_err(|_| "this browser gives no 2D canvas context")?;
-    ctx.put_image_data(&data, 0.0, 0.0)
-        .map_err(|e| format!("the heat-map could not be drawn: {e:?}"))
+    plot::put_pixels(canvas, p, p, &heat_rgba(map, p as usize), "heat-map")
 }
 
 fn clamp_panel(ui: Ui) -> impl IntoView {
@@ -514,20 +500,12 @@ fn clamp_panel(ui: Ui) -> impl IntoView {
                      label: &'static str,
                      get: fn(&ClampForm) -> String,
                      set: fn(&mut ClampForm, String)| {
-        view! {
-            <label class="field inline">
-                <span>{label}</span>
-                <input
-                    type="text"
-                    data-testid=id
-                    prop:value=move || clamp.with(get)
-                    on:change=move |ev| {
-                        let v = event_target_value(&ev);
-                        clamp.update(|c| set(c, v));
-                    }
-                />
-            </label>
-        }
+        crate::page::text_input(
+            id,
+            label,
+            move || clamp.with(get),
+            move |v| clamp.update(|c| set(c, v)),
+        )
     };
     let select = move |id: &'static str,
                        label: &'static str,
@@ -671,21 +649,10 @@ fn draw_clamp(clamped: Memo<Option<Clamped>>, canvas: NodeRef<Canvas>) {
 fn export(ui: Ui) -> impl IntoView {
     let ctx = ui.ctx;
     let shell = ctx.shell;
-    let busy = move || ctx.run.with(|r| r.phase == Phase::Starting) || !ui.built();
+    let ready = move || ctx.run.with(|r| r.phase != Phase::Starting) && ui.built();
     view! {
         <div class="export" hidden=move || !shell.shown("export")()>
-            <button
-                data-testid="export-weights"
-                disabled=busy
-                on:click=move |_| {
-                    shell.say("preparing the weights…");
-                    ctx.send(LabCommand::Export {
-                        what: "weights".into(),
-                    });
-                }
-            >
-                "Download the SAE (.safetensors)"
-            </button>
+            {crate::page::weights_button(ctx, "Download the SAE (.safetensors)", ready)}
         </div>
     }
 }

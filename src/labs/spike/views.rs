@@ -119,17 +119,7 @@ fn switch_task(ctx: LabCtx<SpikeLab>, pa: String, pb: String, da: String, db: St
 
 fn interventions(ctx: LabCtx<SpikeLab>, iv: Iv) -> impl IntoView {
     let text = |signal: RwSignal<String>, id: &'static str, label: &'static str| {
-        view! {
-            <label class="field inline">
-                <span>{label}</span>
-                <input
-                    type="text"
-                    data-testid=id
-                    prop:value=move || signal.get()
-                    on:change=move |ev| signal.set(event_target_value(&ev))
-                />
-            </label>
-        }
+        crate::page::text_input(id, label, move || signal.get(), move |v| signal.set(v))
     };
     let config = ctx.config_signal();
     let what_when = move || config.with(|c| matches!(c.task, Some(TaskConfig::WhatWhen(_))));

@@ -376,13 +376,3 @@ impl LabConfig for GrokConfig {
         Position::steps(0, self.steps)
     }
 }
-
-#[cfg(test)]
-mod table_tests {
-    use super::*;
-
-    #[test]
-    fn the_field_table_is_consistent() {
-        neurolab_base::field::table_is_consistent::<GrokConfig>().unwrap();
-    }
-}

@@ -126,7 +126,7 @@ fn adamw_decay_matches_the_formula() {
     let loss = (one.w.val() * Tensor::from_floats(g, &device)).sum();
     let grads = GradientsParams::from_grads(loss.backward(), &one);
     one = optim.step(lr, one, grads);
-    let got: Vec<f32> = one.w.val().into_data().to_vec().unwrap();
+    let got: Vec<f32> = one.w.val().into_data().try_to_vec::<f32>().unwrap();
     for i in 0..3 {
         let (t, gi) = (theta0[i] as f64, g[i] as f64);
         let want = t * (1.0 - lr * wd) - lr * gi / (gi.abs() + 1e-8);

@@ -603,13 +603,3 @@ impl LabConfig for SaeConfig {
         Position::steps(0, self.steps)
     }
 }
-
-#[cfg(test)]
-mod table_tests {
-    use super::*;
-
-    #[test]
-    fn the_field_table_is_consistent() {
-        neurolab_base::field::table_is_consistent::<SaeConfig>().unwrap();
-    }
-}

@@ -11,6 +11,8 @@ pub mod analysis;
 pub mod config;
 pub mod control;
 #[cfg(feature = "compute")]
+mod decomposition;
+#[cfg(feature = "compute")]
 mod model;
 pub mod report;
 #[cfg(feature = "compute")]
@@ -25,10 +27,12 @@ mod toy;
 pub use config::*;
 pub use control::{SaeAnswer, SaeControl};
 #[cfg(feature = "compute")]
+pub use decomposition::{Decomposition, CLAMP_MAX, SNMF_ACTIVE};
+#[cfg(feature = "compute")]
 pub use model::{sae_step, unit_rows, Sae, StepKind, StepOut};
 pub use report::*;
 #[cfg(feature = "compute")]
-pub use session::{Decomposition, PreparedSource, SaeError, SaeSession, CLAMP_MAX, SNMF_ACTIVE};
+pub use session::{PreparedSource, SaeError, SaeSession};
 #[cfg(feature = "compute")]
 pub use snmf::Snmf;
 #[cfg(feature = "compute")]

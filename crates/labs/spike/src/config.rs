@@ -233,78 +233,27 @@ fn f32_list(values: &[f32], sep: &str) -> String {
         .join(sep)
 }
 
-/// A what/when parameter.
-macro_rules! what_when {
-    ($key:literal, $label:literal, $field:ident) => {
+/// A numeric parameter of one task kind: `task_f32!(WhatWhen, "tt", "trial (ms)", trial_ms,
+/// 1e6, "task=what_when")` applies only with that task.
+macro_rules! task_f32 {
+    ($variant:ident, $key:literal, $label:literal, $field:ident, $max:expr, $needs:literal) => {
         F::f32(
             $key,
             $label,
             "task",
             0.0,
-            1e6,
+            $max,
             |c| match &c.task {
-                Some(TaskConfig::WhatWhen(p)) => p.$field,
+                Some(TaskConfig::$variant(p)) => p.$field,
                 _ => 0.0,
             },
             |c, v| {
-                if let Some(TaskConfig::WhatWhen(p)) = &mut c.task {
+                if let Some(TaskConfig::$variant(p)) = &mut c.task {
                     p.$field = v
                 }
             },
         )
-        .when(
-            |c| matches!(c.task, Some(TaskConfig::WhatWhen(_))),
-            "task=what_when",
-        )
-    };
-}
-
-/// A bars-and-stripes parameter.
-macro_rules! bars {
-    ($key:literal, $label:literal, $field:ident) => {
-        F::f32(
-            $key,
-            $label,
-            "task",
-            0.0,
-            1e6,
-            |c| match &c.task {
-                Some(TaskConfig::Bars(p)) => p.$field,
-                _ => 0.0,
-            },
-            |c, v| {
-                if let Some(TaskConfig::Bars(p)) = &mut c.task {
-                    p.$field = v
-                }
-            },
-        )
-        .when(|c| matches!(c.task, Some(TaskConfig::Bars(_))), "task=bars")
-    };
-}
-
-/// A time-series parameter.
-macro_rules! series {
-    ($key:literal, $label:literal, $field:ident) => {
-        F::f32(
-            $key,
-            $label,
-            "task",
-            0.0,
-            1e7,
-            |c| match &c.task {
-                Some(TaskConfig::Series(p)) => p.$field,
-                _ => 0.0,
-            },
-            |c, v| {
-                if let Some(TaskConfig::Series(p)) = &mut c.task {
-                    p.$field = v
-                }
-            },
-        )
-        .when(
-            |c| matches!(c.task, Some(TaskConfig::Series(_))),
-            "task=series",
-        )
+        .when(|c| matches!(c.task, Some(TaskConfig::$variant(_))), $needs)
     };
 }
 
@@ -497,22 +446,22 @@ static FIELDS: &[F] = &[
         }
     })
     .structural(),
-    what_when!("tt", "trial (ms)", trial_ms),
-    what_when!("cue", "cue (ms)", cue_ms),
-    what_when!("stim", "stimulus (ms)", stim_ms),
-    what_when!("da", "delay A (ms)", delay_a_ms),
-    what_when!("db", "delay B (ms)", delay_b_ms),
-    what_when!("pa", "p(A)", p_a),
-    what_when!("pb", "p(B)", p_b),
-    what_when!("tw", "target width (ms)", width_ms),
-    what_when!("go", "gate outside", gate_outside),
+    task_f32!(WhatWhen, "tt", "trial (ms)", trial_ms, 1e6, "task=what_when"),
+    task_f32!(WhatWhen, "cue", "cue (ms)", cue_ms, 1e6, "task=what_when"),
+    task_f32!(WhatWhen, "stim", "stimulus (ms)", stim_ms, 1e6, "task=what_when"),
+    task_f32!(WhatWhen, "da", "delay A (ms)", delay_a_ms, 1e6, "task=what_when"),
+    task_f32!(WhatWhen, "db", "delay B (ms)", delay_b_ms, 1e6, "task=what_when"),
+    task_f32!(WhatWhen, "pa", "p(A)", p_a, 1.0, "task=what_when"),
+    task_f32!(WhatWhen, "pb", "p(B)", p_b, 1.0, "task=what_when"),
+    task_f32!(WhatWhen, "tw", "target width (ms)", width_ms, 1e6, "task=what_when"),
+    task_f32!(WhatWhen, "go", "gate outside", gate_outside, 1.0, "task=what_when"),
     F::u32("side", "image side", "task", 2, 8,
         |c| match &c.task { Some(TaskConfig::Bars(p)) => p.side, _ => 2 },
         |c, v| if let Some(TaskConfig::Bars(p)) = &mut c.task { p.side = v })
     .when(|c| matches!(c.task, Some(TaskConfig::Bars(_))), "task=bars"),
-    bars!("bp", "present (ms)", present_ms),
-    bars!("bg", "gap (ms)", gap_ms),
-    bars!("bs", "settle (ms)", settle_ms),
+    task_f32!(Bars, "bp", "present (ms)", present_ms, 1e6, "task=bars"),
+    task_f32!(Bars, "bg", "gap (ms)", gap_ms, 1e6, "task=bars"),
+    task_f32!(Bars, "bs", "settle (ms)", settle_ms, 1e6, "task=bars"),
     F::choice("bt", "target", "task", &["class", "pattern"],
         |c| match &c.task { Some(TaskConfig::Bars(BarsParams { target: BarsTarget::Pattern, .. })) => "pattern", _ => "class" },
         |c, v| if let Some(TaskConfig::Bars(p)) = &mut c.task {
@@ -549,8 +498,8 @@ static FIELDS: &[F] = &[
             Ok(())
         })
     .when(|c| matches!(c.task, Some(TaskConfig::Series(SeriesParams { signal: Signal::Sines { .. }, .. }))), "sig=sines"),
-    series!("hzn", "horizon (ms)", horizon_ms),
-    series!("rep", "report every (ms)", report_every_ms),
+    task_f32!(Series, "hzn", "horizon (ms)", horizon_ms, 1e7, "task=series"),
+    task_f32!(Series, "rep", "report every (ms)", report_every_ms, 1e7, "task=series"),
     F::u32("if0", "first input neuron", "task", 0, MAX_NEURONS_GPU as u32,
         |c| input_map(c).map_or(0, |m| m.first_neuron),
         |c, v| if let Some(m) = input_map_mut(c) { m.first_neuron = v })
@@ -940,15 +889,5 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("800"));
-    }
-}
-
-#[cfg(test)]
-mod table_tests {
-    use super::*;
-
-    #[test]
-    fn the_field_table_is_consistent() {
-        neurolab_base::field::table_is_consistent::<SpikeConfig>().unwrap();
     }
 }
