@@ -12,22 +12,11 @@ use neurolab_core::sae::{
 };
 use neurolab_core::spike::{SpikeConfig, SpikeControl, SpikeLab};
 use neurolab_core::{AnyCommand, AnyEvent};
-use neurolab_worker::env::now_ms;
 use neurolab_worker::Engine;
 use pollster::block_on;
-use std::cell::RefCell;
-use std::rc::Rc;
 
-type Events = Rc<RefCell<Vec<Event>>>;
-
-fn engine() -> (Engine, Events) {
-    let events: Events = Rc::new(RefCell::new(Vec::new()));
-    let sink = events.clone();
-    (
-        Engine::new(move |e| sink.borrow_mut().push(e), now_ms),
-        events,
-    )
-}
+mod support;
+use support::engine;
 
 fn init(engine: &mut Engine) {
     block_on(engine.handle(Command::Init {

@@ -6,6 +6,8 @@
 use neurolab_core::grok::{backend_cpu, GrokConfig, GrokSession};
 use wasm_bindgen_test::*;
 
+mod support;
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn tiny() -> GrokConfig {
@@ -57,14 +59,7 @@ async fn the_engine_runs_a_lab_to_its_budget() {
     use neurolab_base::StopReason;
     use neurolab_core::protocol::{BackendChoice, Command, Event};
     use neurolab_core::AnyCommand;
-    use std::cell::RefCell;
-    use std::rc::Rc;
-    let events = Rc::new(RefCell::new(Vec::<Event>::new()));
-    let sink = events.clone();
-    let mut engine = neurolab_worker::Engine::new(
-        move |e| sink.borrow_mut().push(e),
-        neurolab_worker::env::now_ms,
-    );
+    let (mut engine, events) = support::engine();
     engine
         .handle(Command::Init {
             backend: BackendChoice::Cpu,

@@ -8,20 +8,15 @@ use neurolab_base::StopReason;
 use neurolab_core::grok::GrokConfig;
 use neurolab_core::protocol::{BackendChoice, Command, DebugHook, Event};
 use neurolab_core::{AnyCommand, AnyEvent};
-use std::cell::RefCell;
-use std::rc::Rc;
 use wasm_bindgen_test::*;
+
+mod support;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 async fn a_lost_device_falls_back_to_the_cpu_and_the_lab_runs_there() {
-    let events = Rc::new(RefCell::new(Vec::<Event>::new()));
-    let sink = events.clone();
-    let mut engine = neurolab_worker::Engine::new(
-        move |e| sink.borrow_mut().push(e),
-        neurolab_worker::env::now_ms,
-    );
+    let (mut engine, events) = support::engine();
     engine
         .handle(Command::Init {
             backend: BackendChoice::Webgpu,
