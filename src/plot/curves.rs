@@ -62,18 +62,31 @@ impl YAxis {
     }
 }
 
-/// One curve.
-pub struct Series<'a> {
-    pub name: &'a str,
+/// One curve; a `light` one is drawn paler and thinner (a train curve beside its test curve, a
+/// derived measure).
+pub struct Series {
+    pub name: String,
     pub color: RGBColor,
     pub points: Vec<(f64, f64)>,
+    pub light: bool,
 }
 
-/// A chart: its title, its curves, its y axis.
+/// A shaded span of the step axis (a phase of training), with its colour.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Band {
+    pub from: f64,
+    pub to: f64,
+    pub color: RGBColor,
+}
+
+/// A chart: its title, its curves, its y axis, shaded spans and a marked step.
 pub struct Curves<'a> {
     pub title: &'a str,
-    pub series: Vec<Series<'a>>,
+    pub series: Vec<Series>,
     pub y: YAxis,
+    pub bands: Vec<Band>,
+    /// A step drawn as a vertical line (the timeline's scrubbed checkpoint).
+    pub mark: Option<f64>,
 }
 
 /// The step axis: `[0, budget]`, or `[1, budget]` on a log scale.
@@ -199,6 +212,7 @@ pub fn draw(
     let style = Style {
         scale,
         y_span: (!curves.y.log()).then_some(y_hi - y_lo),
+        y: (y_lo, y_hi),
     };
     let px = match (log_x, curves.y.log()) {
         (false, false) => draw_on(&root, style, curves, &points, x_lo..x_hi, y_lo..y_hi),
@@ -244,6 +258,8 @@ struct Style {
     scale: f64,
     /// The y axis's span when it is linear (for its labels' decimals).
     y_span: Option<f64>,
+    /// The y range (bands and marks span it).
+    y: (f64, f64),
 }
 
 impl Style {
@@ -295,22 +311,37 @@ where
         })
         .label_style(style.font(11.0))
         .draw()?;
-    let line = style.px(2.0).max(1);
+    let (y_lo, y_hi) = style.y;
+    chart.draw_series(
+        curves
+            .bands
+            .iter()
+            .map(|b| Rectangle::new([(b.from, y_lo), (b.to, y_hi)], b.color.mix(0.10).filled())),
+    )?;
+    let legend_len = style.px(16.0) as i32;
     for (series, pts) in curves.series.iter().zip(points) {
-        let color = series.color;
-        let legend_len = style.px(16.0) as i32;
+        let (color, line) = if series.light {
+            (series.color.mix(0.45), style.px(1.5).max(1))
+        } else {
+            (series.color.to_rgba(), style.px(2.0).max(1))
+        };
         chart
             .draw_series(LineSeries::new(
                 pts.iter().copied(),
-                Color::stroke_width(&color, line),
+                color.stroke_width(line),
             ))?
-            .label(series.name)
+            .label(series.name.as_str())
             .legend(move |(x, y)| {
-                PathElement::new(
-                    vec![(x, y), (x + legend_len, y)],
-                    Color::stroke_width(&color, line),
-                )
+                PathElement::new(vec![(x, y), (x + legend_len, y)], color.stroke_width(line))
             });
+    }
+    if let Some(step) = curves.mark {
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(step, y_lo), (step, y_hi)],
+            RGBColor(17, 24, 39)
+                .mix(0.6)
+                .stroke_width(style.px(1.0).max(1)),
+        )))?;
     }
     if curves.series.len() > 1 {
         chart

@@ -224,27 +224,164 @@ pub fn bars(
     draw().map_err(|e| format!("drawing '{title}' failed: {e}"))
 }
 
+/// Two bars per category 1..=n (`a` dark, `b` light, side by side), the `highlight`ed
+/// categories in `hot` colours: a spectrum's cos and sin parts with its key frequencies.
+pub fn paired_bars(
+    canvas: web_sys::HtmlCanvasElement,
+    title: &str,
+    a: &[f64],
+    b: &[f64],
+    highlight: &[bool],
+    names: (&str, &str),
+) -> Result<(), String> {
+    let scale = fit(&canvas);
+    let backend = FastCanvas::new(canvas).ok_or("this browser gives no 2D canvas context")?;
+    let root = backend.into_drawing_area();
+    let n = a.len().max(b.len()).max(1);
+    let top = a.iter().chain(b).copied().fold(0.0, f64::max).max(1e-9) * 1.08;
+    let (cold, hot) = (RGBColor(148, 163, 184), COLORS[1]);
+    let draw = || -> Result<(), Box<dyn std::error::Error>> {
+        root.fill(&WHITE)?;
+        let mut chart =
+            frame(&root, title, scale).build_cartesian_2d(0.5..n as f64 + 0.5, 0.0..top)?;
+        chart
+            .configure_mesh()
+            .light_line_style(RGBColor(240, 240, 240))
+            .bold_line_style(RGBColor(220, 220, 220))
+            .x_labels(10)
+            .y_labels(4)
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .label_style(("sans-serif", 11.0 * scale))
+            .draw()?;
+        let color = |i: usize| {
+            if highlight.get(i).copied().unwrap_or(false) {
+                hot
+            } else {
+                cold
+            }
+        };
+        chart
+            .draw_series(a.iter().enumerate().map(|(i, &v)| {
+                let x = i as f64 + 1.0;
+                Rectangle::new([(x - 0.42, 0.0), (x, v)], color(i).filled())
+            }))?
+            .label(names.0)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 10, y + 4)], cold.filled()));
+        chart
+            .draw_series(b.iter().enumerate().map(|(i, &v)| {
+                let x = i as f64 + 1.0;
+                Rectangle::new([(x, 0.0), (x + 0.42, v)], color(i).mix(0.5).filled())
+            }))?
+            .label(names.1)
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 4), (x + 10, y + 4)], cold.mix(0.5).filled())
+            });
+        chart
+            .configure_series_labels()
+            .label_font(("sans-serif", 11.0 * scale))
+            .background_style(WHITE.mix(0.8))
+            .border_style(RGBColor(220, 220, 220))
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()?;
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| format!("drawing '{title}' failed: {e}"))
+}
+
+/// Row-major `w × h` values in `0..=max` as RGBA pixels, white to dark blue (a heat-map of
+/// shares).
+pub fn heat_pixels(values: &[f32], max: f32) -> Vec<u8> {
+    let max = if max > 0.0 { max } else { 1.0 };
+    values
+        .iter()
+        .flat_map(|&v| {
+            let t = if v.is_finite() {
+                (v / max).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            let mix = |from: f32, to: f32| (from + (to - from) * t).round() as u8;
+            [mix(255.0, 23.0), mix(255.0, 37.0), mix(255.0, 84.0), 255]
+        })
+        .collect()
+}
+
+/// Points on a wheel: each `(angle in radians, radius in 0..=1)` as a dot, with the unit circle
+/// (a frequency's neurons by phase, their size as the radius).
+pub fn wheel(
+    canvas: web_sys::HtmlCanvasElement,
+    title: &str,
+    points: &[(f64, f64)],
+    color: RGBColor,
+) -> Result<(), String> {
+    let scale = fit(&canvas);
+    let backend = FastCanvas::new(canvas).ok_or("this browser gives no 2D canvas context")?;
+    let root = backend.into_drawing_area();
+    let draw = || -> Result<(), Box<dyn std::error::Error>> {
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 12.0 * scale))
+            .margin((4.0 * scale) as u32)
+            .build_cartesian_2d(-1.15..1.15, -1.15..1.15)?;
+        let ring = (0..=96).map(|i| {
+            let t = std::f64::consts::TAU * f64::from(i) / 96.0;
+            (t.cos(), t.sin())
+        });
+        chart.draw_series(LineSeries::new(ring, RGBColor(203, 213, 225)))?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(-1.0, 0.0), (1.0, 0.0)],
+            RGBColor(226, 232, 240),
+        )))?;
+        let r = (2.5 * scale).round() as i32;
+        chart.draw_series(points.iter().map(|&(angle, radius)| {
+            let radius = radius.clamp(0.0, 1.0);
+            Circle::new(
+                (radius * angle.cos(), radius * angle.sin()),
+                r,
+                color.mix(0.75).filled(),
+            )
+        }))?;
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| format!("drawing '{title}' failed: {e}"))
+}
+
 /// Redraw a view at most once per animation frame, whatever the rate of its data (`track`
-/// reads the signals it draws), and when the window resizes.
+/// reads the signals it draws), and when the window resizes. A frame that comes after the view
+/// was unmounted (a lab switch) draws nothing: its signals are gone.
 pub fn redraw_on(track: impl Fn() + 'static, draw: impl Fn() + Copy + 'static) {
     use leptos::prelude::*;
-    let pending = StoredValue::new(false);
-    let schedule = move || {
-        if pending.get_value() {
-            return;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let pending = Arc::new(AtomicBool::new(false));
+    let alive = Arc::new(AtomicBool::new(true));
+    let schedule = {
+        let (pending, alive) = (pending.clone(), alive.clone());
+        move || {
+            if pending.swap(true, Ordering::Relaxed) {
+                return;
+            }
+            let (pending, alive) = (pending.clone(), alive.clone());
+            crate::browser::on_next_frame(move || {
+                pending.store(false, Ordering::Relaxed);
+                if alive.load(Ordering::Relaxed) {
+                    draw();
+                }
+            });
         }
-        pending.set_value(true);
-        crate::browser::on_next_frame(move || {
-            pending.set_value(false);
-            draw();
-        });
     };
+    let on_change = schedule.clone();
     Effect::new(move |_| {
         track();
-        schedule();
+        on_change();
     });
     let on_resize = window_event_listener(leptos::ev::resize, move |_| schedule());
-    on_cleanup(move || on_resize.remove());
+    on_cleanup(move || {
+        alive.store(false, Ordering::Relaxed);
+        on_resize.remove();
+    });
 }
 
 /// Where a raster pixel row maps: neurons per row and the neuron at a y position.

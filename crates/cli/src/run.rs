@@ -163,6 +163,9 @@ where
             break;
         }
         pollster::block_on(engine.work());
+        if let Some(session) = engine.runners.runner().session() {
+            L::after_chunk(&mut out, session, m)?;
+        }
     }
     let wall_s = start.elapsed().as_secs_f64();
     if let Some(path) = m.try_get_one::<String>("save-weights").ok().flatten() {

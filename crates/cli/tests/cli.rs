@@ -75,7 +75,10 @@ fn flags_are_validated_like_links() {
     assert!(err.contains("this SAE needs ~"), "{err}");
     let (code, _, err) = neurolab(&["grok", "--preset", "nope"]);
     assert_eq!(code, 2);
-    assert!(err.contains("one of mlp, transformer"), "{err}");
+    assert!(
+        err.contains("one of mlp, delayed, quick, transformer"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -190,6 +190,7 @@ where
             }
             LabCommand::Control { control } => {
                 let id = self.id;
+                let report_after = L::report_after(&control);
                 let session = self.session_mut()?;
                 let answer = session.apply(control).await?;
                 if !answer.all_finite() {
@@ -199,7 +200,7 @@ where
                     )));
                 }
                 send::<L>(ctx, id, LabEvent::Answer { answer });
-                if L::REPORT_AFTER_CONTROL {
+                if report_after {
                     if let Some(report) = session.report().await? {
                         send_report::<L>(ctx, id, report)?;
                     }

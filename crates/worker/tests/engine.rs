@@ -5,7 +5,7 @@
 
 use neurolab_base::msg::{LabCommand, LabEvent};
 use neurolab_base::{Finite as _, Phase, StopReason};
-use neurolab_core::grok::{GrokConfig, GrokControl, GrokLab};
+use neurolab_core::grok::{GrokAnswer, GrokConfig, GrokControl, GrokLab};
 use neurolab_core::protocol::{BackendChoice, Command, Event};
 use neurolab_core::sae::{
     ClampInput, ClampOp, ClampRequest, SaeAnswer, SaeConfig, SaeControl, SaeLab, SaeSource, Target,
@@ -98,7 +98,7 @@ fn report_steps(events: &[Event]) -> Vec<u32> {
     grok_events(events)
         .into_iter()
         .filter_map(|(_, e)| match e {
-            LabEvent::Report { report } => Some(report.step),
+            LabEvent::Report { report } => Some(report.metrics.step),
             _ => None,
         })
         .collect()
@@ -278,13 +278,19 @@ fn ablating_grokking_neurons_answers_and_reports_at_once() {
             _ => None,
         })
         .collect();
-    assert_eq!(answers[0].ablated.len(), 16);
-    assert!(answers[1].what.starts_with("frequency 2"));
+    assert!(
+        matches!(&answers[0], GrokAnswer::Ablated { ablated, .. } if ablated.len() == 16),
+        "{answers:?}"
+    );
+    assert!(
+        matches!(&answers[1], GrokAnswer::Ablated { what, .. } if what.starts_with("frequency 2")),
+        "{answers:?}"
+    );
     // Every hidden neuron ablated: constant logits, cross-entropy ln 7.
     let losses: Vec<f32> = lab
         .iter()
         .filter_map(|(_, e)| match e {
-            LabEvent::Report { report } => Some(report.train_loss),
+            LabEvent::Report { report } => Some(report.metrics.train_loss),
             _ => None,
         })
         .collect();
@@ -695,4 +701,26 @@ fn over_budget_configs_are_refused_with_the_estimate() {
         "{ev:?}"
     );
     assert!(!engine.is_busy());
+}
+
+/// The mechanism of two small seeded models, natively: the numbers the browser tests compare
+/// theirs with (`support/grok-analysis.json`; rewrite it with `NEUROLAB_BLESS=1` after a change
+/// that is meant to move them).
+#[test]
+fn small_analyses_match_the_fixture_the_browser_checks() {
+    let got = block_on(support::small_analyses(neurolab_core::grok::backend_cpu()));
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/support/grok-analysis.json"
+    );
+    if std::env::var_os("NEUROLAB_BLESS").is_some() {
+        std::fs::write(path, serde_json::to_string_pretty(&got).unwrap()).unwrap();
+    }
+    let want: Vec<neurolab_core::grok::Analysis> =
+        serde_json::from_str(support::ANALYSIS_FIXTURE).unwrap();
+    assert_eq!(want.len(), 2);
+    for (g, w) in got.iter().zip(&want) {
+        support::agree(g, w, 1e-4).unwrap();
+        assert!(g.restricted_loss.is_some() && g.cka.is_some(), "{g:?}");
+    }
 }

@@ -95,7 +95,7 @@ async fn the_engine_runs_a_lab_to_its_budget() {
         } = e
         {
             match e {
-                LabEvent::Report { report } => steps.push(report.step),
+                LabEvent::Report { report } => steps.push(report.metrics.step),
                 LabEvent::Stopped {
                     reason: StopReason::Finished,
                     ..
@@ -106,4 +106,17 @@ async fn the_engine_runs_a_lab_to_its_budget() {
     }
     assert_eq!(steps, [0, 10, 20, 30]);
     assert!(finished);
+}
+
+/// The mechanism (spectra, neurons, progress measures, rich/lazy measures) of two small seeded
+/// models on the browser's CPU backend agrees with the native run's numbers.
+#[wasm_bindgen_test]
+async fn cpu_analysis_agrees_with_the_native_numbers() {
+    let want: Vec<neurolab_core::grok::Analysis> =
+        serde_json::from_str(support::ANALYSIS_FIXTURE).unwrap();
+    let got = support::small_analyses(backend_cpu()).await;
+    for (g, w) in got.iter().zip(&want) {
+        support::agree(g, w, 1e-3).unwrap();
+    }
+    assert_eq!(got.len(), 2);
 }

@@ -1,13 +1,16 @@
-//! The grokking lab's panels: ablation while it trains, its three charts (loss, accuracy, weight
-//! norm) with a hover readout, exports and the log step axis.
+//! The grokking lab's panels: ablation while it trains, the runs (legend, phases, forks, the
+//! Grokfast comparison), the charts over steps with the phases shaded and every run overlaid,
+//! the timeline scrubber, the mechanism views, exports.
 
-use super::GrokState;
+use super::state::{GrokState, RunView};
 use crate::browser;
 use crate::format::{fmt_pct, fmt_sig, parse_neurons};
 use crate::lab::LabCtx;
-use crate::plot::curves::{self, Curves, Geometry, Series, YAxis};
+use crate::plot::curves::{self, Band, Curves, Geometry, Series, YAxis};
+use crate::plot::COLORS;
 use leptos::prelude::*;
 use neurolab_base::Phase;
+use neurolab_core::grok::analysis::Stage;
 use neurolab_core::grok::report::curves_csv;
 use neurolab_core::grok::{GrokControl, GrokLab, StepReport};
 use plotters::style::RGBColor;
@@ -16,22 +19,47 @@ const TRAIN: RGBColor = RGBColor(37, 99, 235);
 const TEST: RGBColor = RGBColor(220, 38, 38);
 const NORM: RGBColor = RGBColor(124, 58, 237);
 
-/// The grokking lab's charts.
+/// A run's colour on every chart: the first run keeps the train/test colours when alone.
+pub fn run_color(run: usize) -> RGBColor {
+    COLORS[run % COLORS.len()]
+}
+
+/// A phase's shade on the charts (grokked is left clear).
+pub fn stage_color(stage: Stage) -> Option<RGBColor> {
+    match stage {
+        Stage::Memorisation => Some(RGBColor(217, 119, 6)),
+        Stage::CircuitFormation => Some(RGBColor(124, 58, 237)),
+        Stage::CleanUp => Some(RGBColor(22, 163, 74)),
+        Stage::Grokked => None,
+    }
+}
+
+/// The grokking lab's charts over steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Chart {
     Loss,
     Accuracy,
     WeightNorm,
+    Fourier,
+    Moved,
 }
 
 impl Chart {
-    pub const ALL: [Chart; 3] = [Chart::Loss, Chart::Accuracy, Chart::WeightNorm];
+    pub const ALL: [Chart; 5] = [
+        Chart::Loss,
+        Chart::Accuracy,
+        Chart::WeightNorm,
+        Chart::Fourier,
+        Chart::Moved,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
-            Chart::Loss => "loss (log scale)",
+            Chart::Loss => "loss, with the progress measures (log scale)",
             Chart::Accuracy => "accuracy",
             Chart::WeightNorm => "weight norm",
+            Chart::Fourier => "key frequencies: share of the embedding's power, Gini",
+            Chart::Moved => "how far it moved: ‖W−W₀‖/‖W₀‖ per layer, CKA with step 0",
         }
     }
 
@@ -40,58 +68,170 @@ impl Chart {
             Chart::Loss => "chart-loss",
             Chart::Accuracy => "chart-acc",
             Chart::WeightNorm => "chart-norm",
+            Chart::Fourier => "chart-fourier",
+            Chart::Moved => "chart-moved",
         }
     }
 
     fn y(self) -> YAxis {
         match self {
             Chart::Loss => YAxis::Decades,
-            Chart::Accuracy => YAxis::Fixed(0.0, 1.02),
-            Chart::WeightNorm => YAxis::Padded,
+            Chart::Accuracy | Chart::Fourier => YAxis::Fixed(0.0, 1.02),
+            Chart::WeightNorm | Chart::Moved => YAxis::Padded,
         }
     }
 
-    /// The chart's curves from the reports.
-    pub fn curves(self, reports: &[StepReport]) -> Curves<'static> {
-        let series = |name, color, value: fn(&StepReport) -> f32| Series {
-            name,
-            color,
-            points: reports
-                .iter()
-                .map(|r| (f64::from(r.step), f64::from(value(r))))
-                .collect(),
-        };
-        let series = match self {
-            Chart::Loss => vec![
-                series("train", TRAIN, |r| r.train_loss),
-                series("test", TEST, |r| r.test_loss),
-            ],
-            Chart::Accuracy => vec![
-                series("train", TRAIN, |r| r.train_acc),
-                series("test", TEST, |r| r.test_acc),
-            ],
-            Chart::WeightNorm => vec![series("‖w‖", NORM, |r| r.weight_norm)],
-        };
+    /// The chart's curves: every run's, the first run's phases shaded.
+    pub fn curves(self, s: &GrokState, x_hi: f64, mark: Option<u32>) -> Curves<'static> {
+        let alone = s.runs.len() <= 1;
+        let mut series = Vec::new();
+        for (i, run) in s.runs.iter().enumerate() {
+            let name = |what: &str| {
+                if alone {
+                    what.to_string()
+                } else {
+                    format!("run {} {what}", i + 1)
+                }
+            };
+            let (train_color, test_color) = if alone {
+                (TRAIN, TEST)
+            } else {
+                (run_color(i), run_color(i))
+            };
+            let metric = |value: fn(&StepReport) -> f32| -> Vec<(f64, f64)> {
+                run.reports
+                    .iter()
+                    .map(|r| (f64::from(r.step), f64::from(value(r))))
+                    .collect()
+            };
+            let analysed = |value: &dyn Fn(&neurolab_core::grok::Analysis) -> Option<f32>| {
+                run.analyses
+                    .iter()
+                    .filter_map(|a| value(a).map(|v| (f64::from(a.step), f64::from(v))))
+                    .collect::<Vec<_>>()
+            };
+            let mut push = |name: String, color, points: Vec<(f64, f64)>, light| {
+                if !points.is_empty() {
+                    series.push(Series {
+                        name,
+                        color,
+                        points,
+                        light,
+                    });
+                }
+            };
+            match self {
+                Chart::Loss => {
+                    push(name("train"), train_color, metric(|r| r.train_loss), !alone);
+                    push(name("test"), test_color, metric(|r| r.test_loss), false);
+                    if i == 0 {
+                        push(
+                            name("restricted"),
+                            RGBColor(22, 163, 74),
+                            analysed(&|a| a.restricted_loss),
+                            true,
+                        );
+                        push(
+                            name("excluded"),
+                            RGBColor(217, 119, 6),
+                            analysed(&|a| a.excluded_loss),
+                            true,
+                        );
+                    }
+                }
+                Chart::Accuracy => {
+                    push(name("train"), train_color, metric(|r| r.train_acc), !alone);
+                    push(name("test"), test_color, metric(|r| r.test_acc), false);
+                }
+                Chart::WeightNorm => {
+                    let color = if alone { NORM } else { run_color(i) };
+                    push(name("‖w‖"), color, metric(|r| r.weight_norm), false);
+                }
+                Chart::Fourier => {
+                    let color = if alone { TEST } else { run_color(i) };
+                    push(
+                        name("key share"),
+                        color,
+                        analysed(&|a| Some(a.key_power_frac)),
+                        false,
+                    );
+                    push(name("Gini"), color, analysed(&|a| Some(a.gini)), true);
+                }
+                Chart::Moved => {
+                    if i == 0 {
+                        let layers: Vec<String> = run
+                            .analyses
+                            .iter()
+                            .flat_map(|a| a.weight_change.iter().map(|c| c.layer.clone()))
+                            .fold(Vec::new(), |mut v, l| {
+                                if !v.contains(&l) {
+                                    v.push(l);
+                                }
+                                v
+                            });
+                        for (j, layer) in layers.iter().enumerate() {
+                            let points = run
+                                .analyses
+                                .iter()
+                                .filter_map(|a| {
+                                    a.weight_change
+                                        .iter()
+                                        .find(|c| &c.layer == layer)
+                                        .map(|c| (f64::from(a.step), f64::from(c.relative)))
+                                })
+                                .collect();
+                            push(name(layer), COLORS[(j + 2) % COLORS.len()], points, true);
+                        }
+                    }
+                    let color = if alone { TEST } else { run_color(i) };
+                    push(name("CKA"), color, analysed(&|a| a.cka), false);
+                }
+            }
+        }
+        let bands = s
+            .runs
+            .first()
+            .map(|r| stage_bands(r, x_hi))
+            .unwrap_or_default();
         Curves {
             title: self.title(),
             series,
             y: self.y(),
+            bands,
+            mark: mark.map(f64::from),
         }
     }
 }
 
-/// What the pointer is over: the nearest report and where each chart marks it.
+/// The first run's phases as shaded spans (a phase still going ends at `x_hi`).
+fn stage_bands(run: &RunView, x_hi: f64) -> Vec<Band> {
+    run.stages()
+        .into_iter()
+        .filter_map(|span| {
+            stage_color(span.stage).map(|color| Band {
+                from: f64::from(span.from),
+                to: span.to.map_or(x_hi, f64::from),
+                color,
+            })
+        })
+        .collect()
+}
+
+/// What the pointer is over: the first run's nearest report and where each chart marks it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Hover {
     report: StepReport,
     /// Marker position per chart, in percent of the canvas width.
-    left_pct: [Option<f64>; 3],
+    left_pct: [Option<f64>; 5],
 }
 
 pub fn panels(ctx: LabCtx<GrokLab>) -> impl IntoView {
     view! {
         {ablation(ctx)}
+        {super::timeline::runs_panel(ctx)}
         {charts(ctx)}
+        {super::timeline::scrubber(ctx)}
+        {super::mechanism::views(ctx)}
         {export(ctx)}
     }
 }
@@ -146,24 +286,25 @@ fn ablation(ctx: LabCtx<GrokLab>) -> impl IntoView {
 }
 
 fn charts(ctx: LabCtx<GrokLab>) -> impl IntoView {
-    let canvases: [NodeRef<leptos::html::Canvas>; 3] =
-        [NodeRef::new(), NodeRef::new(), NodeRef::new()];
-    let geometry = StoredValue::new([None::<Geometry>; 3]);
+    const N: usize = Chart::ALL.len();
+    let canvases: [NodeRef<leptos::html::Canvas>; N] = std::array::from_fn(|_| NodeRef::new());
+    let geometry = StoredValue::new([None::<Geometry>; N]);
     let hover = RwSignal::new(None::<Hover>);
     let link = ctx.shell.link;
     let config = ctx.config_signal();
     let draw = move || {
         let log_x = link.with_untracked(|l| l.view.log_x);
         let budget = config.with_untracked(|c| c.steps);
-        let mut drawn = [None; 3];
+        let mut drawn = [None; N];
         ctx.state.with_untracked(|s: &GrokState| {
             let last = s.latest().map_or(0, |r| r.step);
             let x = curves::x_range(budget, last, log_x);
+            let mark = s.snapshot.as_ref().map(|a| a.step);
             for (i, chart) in Chart::ALL.into_iter().enumerate() {
                 let Some(canvas) = canvases[i].get_untracked() else {
                     continue;
                 };
-                match curves::draw(canvas, &chart.curves(&s.reports), x, log_x) {
+                match curves::draw(canvas, &chart.curves(s, x.1, mark), x, log_x) {
                     Ok(g) => drawn[i] = Some(g),
                     Err(e) => leptos::logging::warn!("{e}"),
                 }
@@ -193,9 +334,10 @@ fn charts(ctx: LabCtx<GrokLab>) -> impl IntoView {
                 let width = f64::from(el.width().max(1));
                 let all = geometry.get_value();
                 hover.set(ctx.state.with_untracked(|s| {
-                    let steps: Vec<f64> = s.reports.iter().map(|r| f64::from(r.step)).collect();
+                    let reports = &s.runs.first()?.reports;
+                    let steps: Vec<f64> = reports.iter().map(|r| f64::from(r.step)).collect();
                     g.nearest(&steps, px).map(|idx| {
-                        let report = s.reports[idx];
+                        let report = reports[idx];
                         let left_pct = all
                             .map(|g| g.map(|g| 100.0 * g.px_at(f64::from(report.step)) / width));
                         Hover { report, left_pct }
@@ -262,26 +404,50 @@ fn charts(ctx: LabCtx<GrokLab>) -> impl IntoView {
 fn export(ctx: LabCtx<GrokLab>) -> impl IntoView {
     let shell = ctx.shell;
     let busy = move || ctx.run.with(|r| r.phase == Phase::Starting);
-    let export_csv = move |_| {
+    let name = move |what: &str, ext: &str| {
         let c = ctx.config();
-        let csv = ctx.state.with_untracked(|s| curves_csv(&s.reports));
-        let name = format!(
-            "neurolab-grok-{}-p{}-{}-curves.csv",
+        format!(
+            "neurolab-grok-{}-p{}-{}-{what}.{ext}",
             c.model.name(),
             c.p,
             c.op.name()
-        );
-        let result = browser::download(&name, "text/csv", csv.as_bytes());
+        )
+    };
+    let download = move |file: String, mime: &str, bytes: &[u8]| {
+        let result = browser::download(&file, mime, bytes);
         shell.say(match result {
-            Ok(()) => format!("downloaded {name}"),
+            Ok(()) => format!("downloaded {file}"),
             Err(e) => e,
         });
+    };
+    let export_csv = move |_| {
+        let csv = ctx.state.with_untracked(|s| {
+            let all: Vec<StepReport> = s.runs.iter().flat_map(|r| r.reports.clone()).collect();
+            curves_csv(&all)
+        });
+        download(name("curves", "csv"), "text/csv", csv.as_bytes());
+    };
+    let export_neurons = move |_| {
+        let csv = ctx
+            .state
+            .with_untracked(|s| s.shown().map(neurolab_core::grok::report::neurons_csv));
+        match csv {
+            Some(csv) => download(name("neurons", "csv"), "text/csv", csv.as_bytes()),
+            None => shell.say("no analysis yet: the neuron table comes with the first one"),
+        }
     };
     view! {
         <div class="export" hidden=move || !shell.shown("export")()>
             {crate::page::weights_button(ctx, "Download weights (.safetensors)", move || !busy())}
             <button data-testid="export-csv" on:click=export_csv>
                 "Download curves (CSV)"
+            </button>
+            <button
+                data-testid="export-neurons"
+                disabled=move || ctx.state.with(|s| s.shown().is_none())
+                on:click=export_neurons
+            >
+                "Download neuron table (CSV)"
             </button>
         </div>
     }

@@ -152,14 +152,15 @@ impl Chart {
 
     /// The chart's curves from the reports (metrics a source does not have are left out).
     fn curves(self, s: &SaeState) -> Curves<'static> {
-        let series: Vec<Series<'static>> = self
+        let series: Vec<Series> = self
             .metrics()
             .iter()
             .enumerate()
             .map(|(k, &m)| Series {
-                name: m.label(),
+                name: m.label().to_string(),
                 color: COLORS[k % COLORS.len()],
                 points: s.curve(m),
+                light: false,
             })
             .filter(|series| !series.points.is_empty())
             .collect();
@@ -183,6 +184,8 @@ impl Chart {
             title: self.title(),
             series,
             y,
+            bands: Vec::new(),
+            mark: None,
         }
     }
 }

@@ -28,6 +28,15 @@ pub trait CliLab: WorkerLab {
     /// needs. `Ok(false)` stops the run early.
     fn report(out: &mut Self::Out, report: &Self::Report, json: bool) -> Result<bool, CliError>;
 
+    /// A chunk of work ended: the lab may look at its session (files written as the run goes).
+    fn after_chunk(
+        _out: &mut Self::Out,
+        _session: &Self::Session,
+        _m: &ArgMatches,
+    ) -> Result<(), CliError> {
+        Ok(())
+    }
+
     /// `neurolab bench <lab>`'s flags.
     fn bench_args(cmd: Command) -> Command {
         cmd

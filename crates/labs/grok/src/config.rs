@@ -2,6 +2,7 @@
 //! field table (link keys, form, CLI flags, limits); its rules and its memory/time estimate.
 //! The same struct feeds the form, the share link, the CLI and the tests.
 
+use crate::control::{forks_text, parse_forks, ForkSpec};
 use neurolab_base::budget::{f32s, prod, Estimate};
 use neurolab_base::field::Field;
 use neurolab_base::{ConfigError, LabConfig, Position, Preset};
@@ -22,6 +23,12 @@ pub const WD_MAX: f64 = 10.0;
 pub const LR_MAX: f64 = 1.0;
 pub const GROKFAST_LAMBDA_MAX: f64 = 100.0;
 pub const INIT_SCALE_MAX: f64 = 100.0;
+/// Most runs one session trains: the first and its forks.
+pub const MAX_RUNS: usize = 6;
+/// Most analyses one run makes (each one goes to the page and stays in its timeline).
+pub const MAX_ANALYSES: u32 = 2000;
+/// Memory all runs' checkpoints may hold together (each run keeps at least its first and last).
+pub const CHECKPOINT_BYTES: u64 = 64 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -165,6 +172,17 @@ pub struct GrokConfig {
     pub steps: u32,
     /// Metrics are read back every this many steps (each readback costs a GPU sync).
     pub report_every: u32,
+    /// Linear learning-rate warm-up over this many steps (Nanda et al.: 10); 0 = none.
+    pub warmup: u32,
+    /// Rank of the hidden layer's initial weights (MLP `w_in`, transformer `w_in`); 0 = full.
+    pub init_rank: u32,
+    /// The mechanism (spectra, neurons, progress measures, checkpoints) is analysed every this
+    /// many steps; 0 = never.
+    pub analyse_every: u32,
+    /// Forks of the first run (each a new run from its state at a step, with changes), in step
+    /// order.
+    #[serde(default)]
+    pub forks: Vec<ForkSpec>,
 }
 
 impl Default for GrokConfig {
@@ -198,10 +216,22 @@ impl GrokConfig {
             grokfast_lambda: 2.0,
             steps: 1000,
             report_every: 10,
+            warmup: 0,
+            init_rank: 0,
+            analyse_every: 100,
+            forks: Vec::new(),
         }
     }
 
     /// Nanda et al.'s 1-layer transformer on a + b mod 113, 30% of pairs, full batch.
+    /// The preset a model starts from (choosing the model in a form or a link resets to it).
+    pub fn preset_of_model(model: ModelKind) -> Self {
+        match model {
+            ModelKind::Mlp => Self::preset_mlp(),
+            ModelKind::Transformer => Self::preset_transformer(),
+        }
+    }
+
     pub fn preset_transformer() -> Self {
         Self {
             model: ModelKind::Transformer,
@@ -210,7 +240,54 @@ impl GrokConfig {
             lr: 1e-3,
             steps: 10_000,
             report_every: 50,
+            warmup: 10,
+            analyse_every: 500,
             ..Self::preset_mlp()
+        }
+    }
+
+    /// The MLP preset at Nanda's 30 % train fraction: test accuracy rises hundreds of steps after
+    /// train accuracy reached 100 %.
+    pub fn preset_delayed() -> Self {
+        Self {
+            train_frac: 0.3,
+            steps: 2000,
+            report_every: 20,
+            ..Self::preset_mlp()
+        }
+    }
+
+    /// A small MLP on p = 53 at 30 % train fraction: memorised by step ~125, grokked near
+    /// step 2000, cleaned up (dead neurons gone, the rest single-frequency) by 6000; well under
+    /// a minute on the browser's CPU backend.
+    pub fn preset_quick() -> Self {
+        Self {
+            p: 53,
+            hidden: 128,
+            train_frac: 0.3,
+            steps: 6000,
+            report_every: 50,
+            analyse_every: 100,
+            ..Self::preset_mlp()
+        }
+    }
+
+    /// The quick preset for 4000 steps from a full-rank initial hidden layer: one side of the
+    /// rich-vs-lazy pair (grokked near step 1950; its hidden representation keeps CKA ≈ 0.06
+    /// with its initial one).
+    pub fn preset_full_rank() -> Self {
+        Self {
+            steps: 4000,
+            ..Self::preset_quick()
+        }
+    }
+
+    /// The same from a rank-1 initial hidden layer: the rich regime (its hidden representation
+    /// moves further, CKA ≈ 0.01 with its initial one; grokked near step 2850).
+    pub fn preset_low_rank() -> Self {
+        Self {
+            init_rank: 1,
+            ..Self::preset_full_rank()
         }
     }
 
@@ -239,10 +316,7 @@ const GROKFAST_ON: fn(&GrokConfig) -> bool = |c| c.grokfast;
 /// every link carries them (links of the first format did), so `shown_when` rather than `when`.
 static FIELDS: &[F] = &[
     F::choice("model", "model", "task", &["mlp", "transformer"], |c| c.model.name(), |c, v| {
-        *c = match ModelKind::parse(v) {
-            Some(ModelKind::Transformer) => GrokConfig::preset_transformer(),
-            _ => GrokConfig::preset_mlp(),
-        }
+        *c = GrokConfig::preset_of_model(ModelKind::parse(v).unwrap_or(ModelKind::Mlp))
     })
     .preset()
     .help("mlp: Gromov's 2-layer MLP; transformer: Nanda et al.'s 1-layer transformer (each starts from its preset)"),
@@ -283,8 +357,23 @@ static FIELDS: &[F] = &[
     F::f64("gfl", "Grokfast λ", "optimiser", 0.0, GROKFAST_LAMBDA_MAX, |c| c.grokfast_lambda, |c, v| c.grokfast_lambda = v)
         .shown_when(GROKFAST_ON),
     F::u32("steps", "steps", "budget", 1, STEPS_MAX, |c| c.steps, |c, v| c.steps = v),
+    F::u32("rank", "initial rank", "model", 0, HIDDEN_MAX, |c| c.init_rank, |c, v| c.init_rank = v)
+        .help("rank of the hidden layer's initial weights (0: full rank); low rank pushes learning towards the rich regime"),
+    F::u32("wu", "lr warm-up (steps)", "optimiser", 0, STEPS_MAX, |c| c.warmup, |c, v| c.warmup = v)
+        .help("linear learning-rate warm-up (Nanda et al. use 10 steps)"),
     F::u32("every", "report every", "budget", 1, REPORT_EVERY_MAX, |c| c.report_every, |c, v| c.report_every = v)
         .help("metrics are read back every this many steps (each readback waits for the GPU)"),
+    F::u32("ana", "analyse every", "budget", 0, STEPS_MAX, |c| c.analyse_every, |c, v| c.analyse_every = v)
+        .help("spectra, neurons, progress measures and a checkpoint every this many steps (0: never)"),
+    F::text("fork", "forks", "timeline", "forks like 500wd0 (step, then changes lr, wd, gf, gfa, gfl) joined by '_'", |c| forks_text(&c.forks), |c, v| {
+        let forks = parse_forks(v)?;
+        if forks.len() >= MAX_RUNS {
+            return Err(format!("at most {} forks (the first run and its forks make at most {MAX_RUNS} runs)", MAX_RUNS - 1));
+        }
+        c.forks = forks;
+        Ok(())
+    })
+    .help("new runs from the first one's state at a step, with other hyper-parameters, trained beside it"),
 ];
 
 impl LabConfig for GrokConfig {
@@ -302,9 +391,29 @@ impl LabConfig for GrokConfig {
                 config: GrokConfig::preset_mlp(),
             },
             Preset {
+                name: "delayed",
+                label: "MLP p=97, 30 % train (delayed grokking)",
+                config: GrokConfig::preset_delayed(),
+            },
+            Preset {
+                name: "quick",
+                label: "Quick: MLP p=53, 30 % train",
+                config: GrokConfig::preset_quick(),
+            },
+            Preset {
                 name: "transformer",
-                label: "Transformer p=113",
+                label: "Transformer p=113 (Nanda et al.)",
                 config: GrokConfig::preset_transformer(),
+            },
+            Preset {
+                name: "fullrank",
+                label: "Rich vs lazy: full-rank init (quick, 4000 steps)",
+                config: GrokConfig::preset_full_rank(),
+            },
+            Preset {
+                name: "lowrank",
+                label: "Rich vs lazy: rank-1 init (quick, 4000 steps)",
+                config: GrokConfig::preset_low_rank(),
             },
         ]
     }
@@ -316,6 +425,40 @@ impl LabConfig for GrokConfig {
                 format!(
                     "p must be a prime between {P_MIN} and {P_MAX}, got {}",
                     self.p
+                ),
+            ));
+        }
+        let hidden = match self.model {
+            ModelKind::Mlp => self.hidden.min(2 * self.p),
+            ModelKind::Transformer => self.d_model.min(self.d_mlp),
+        };
+        if self.init_rank > hidden {
+            return Err(ConfigError::rule(
+                "rank",
+                format!(
+                    "the initial rank must be between 0 (full) and {hidden} (the hidden layer's smaller side), got {}",
+                    self.init_rank
+                ),
+            ));
+        }
+        if self.analyse_every > 0 && self.steps / self.analyse_every > MAX_ANALYSES {
+            return Err(ConfigError::rule(
+                "ana",
+                format!(
+                    "analysing every {} steps over {} steps makes {} analyses, more than the {MAX_ANALYSES} a timeline keeps: raise 'analyse every' to at least {}",
+                    self.analyse_every,
+                    self.steps,
+                    self.steps / self.analyse_every,
+                    self.steps.div_ceil(MAX_ANALYSES)
+                ),
+            ));
+        }
+        if let Some(f) = self.forks.iter().find(|f| f.step >= self.steps) {
+            return Err(ConfigError::rule(
+                "fork",
+                format!(
+                    "a fork must start before the last step ({}), got step {}",
+                    self.steps, f.step
                 ),
             ));
         }
@@ -331,8 +474,9 @@ impl LabConfig for GrokConfig {
         Ok(())
     }
 
-    /// Parameters ×6 (weights, gradients, AdamW's two moments, the Grokfast EMA, a copy in
-    /// flight) plus the activations of a full-batch step and of a report over all p² pairs.
+    /// Parameters ×6 per run (weights, gradients, AdamW's two moments, the Grokfast EMA, a copy
+    /// in flight), the activations of a full-batch step and of a report over all p² pairs, the
+    /// analysis' tensors and the checkpoints' cap.
     fn estimate(&self) -> Estimate {
         let p = u64::from(self.p);
         let pairs = p * p;
@@ -357,11 +501,28 @@ impl LabConfig for GrokConfig {
                 )
             }
         };
-        let bytes = f32s(6 * params + act_per_pair * (n + pairs)) + (16 << 20);
+        let runs = 1 + self.forks.len() as u64;
+        // The analysis: the Fourier bases over all pairs, the logits, their projection and key
+        // part, the hidden layer now and at step 0.
+        let analysis = if self.analyse_every > 0 {
+            5 * pairs * p + 2 * pairs * width
+        } else {
+            0
+        };
+        // Checkpoints: weights, two Adam moments and the EMA, under the cap (but two per run).
+        let checkpoint = f32s(4 * params);
+        let checkpoints = if self.analyse_every > 0 {
+            CHECKPOINT_BYTES.max(2 * runs * checkpoint)
+        } else {
+            0
+        };
+        let bytes = f32s(6 * params * runs + act_per_pair * (n + pairs) + analysis)
+            + checkpoints
+            + (16 << 20);
         let largest = f32s(prod(&[pairs, width]).max(params));
-        // A training step is forward + backward (~3× forward) on the training pairs; a report is
-        // a forward pass over all pairs.
-        let step = 3.0 * (flops_per_pair * n) as f64;
+        // A training step of every run is forward + backward (~3× forward) on the training
+        // pairs; a report is a forward pass over all pairs.
+        let step = 3.0 * (flops_per_pair * n * runs) as f64;
         let report = (flops_per_pair * pairs) as f64;
         Estimate {
             bytes,

@@ -1,28 +1,31 @@
 //! neurolab-grok: the grokking lab. `a ∘ b mod p` over all p² pairs, Gromov's 2-layer MLP and
 //! Nanda et al.'s 1-layer transformer, trained full-batch with AdamW (optionally Grokfast), with
-//! ablation of hidden neurons or of a Fourier frequency while it trains.
+//! ablation of hidden neurons or of a Fourier frequency while it trains, and the mechanism as it
+//! forms: spectra, key frequencies, single-frequency neurons, progress measures, stages, a
+//! timeline of checkpoints to scrub and fork from, rich vs lazy measures.
 //!
 //! The config, control and report modules are plain data (the page uses them without burn); the
 //! models and the session need the `compute` feature. Must not depend on leptos, web-sys or
 //! wasm-bindgen, nor on another lab.
 
+pub mod analysis;
 pub mod config;
 pub mod control;
 pub mod data;
 #[cfg(feature = "compute")]
 mod model;
 #[cfg(feature = "compute")]
-mod params;
+pub mod params;
 pub mod report;
 #[cfg(feature = "compute")]
 mod session;
 
 pub use config::GrokConfig;
-pub use control::{GrokAnswer, GrokControl};
+pub use control::{ForkChanges, GrokAnswer, GrokControl};
 pub use data::Dataset;
 #[cfg(feature = "compute")]
 pub use model::{GrokModel, Mlp, Transformer};
-pub use report::{GrokSummary, StepReport};
+pub use report::{Analysis, GrokReport, GrokSummary, StepReport};
 #[cfg(feature = "compute")]
 pub use session::{dominant_frequencies, GrokError, GrokSession};
 
@@ -36,7 +39,7 @@ impl neurolab_base::Lab for GrokLab {
     type Config = GrokConfig;
     type Control = GrokControl;
     type Answer = GrokAnswer;
-    type Report = StepReport;
+    type Report = GrokReport;
     type Summary = GrokSummary;
 }
 

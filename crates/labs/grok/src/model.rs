@@ -36,6 +36,29 @@ fn init_uniform(
     Param::from_tensor(Tensor::from_data(TensorData::new(data, shape), device))
 }
 
+/// A rank-`r` matrix `U·V` (both standard normal) scaled so that its entries have standard
+/// deviation `std`, like the full-rank initialisation it replaces.
+fn init_low_rank(
+    rng: &mut SeededRng,
+    shape: [usize; 2],
+    r: usize,
+    std: f64,
+    device: &Device,
+) -> Param<Tensor<2>> {
+    let [n, m] = shape;
+    let u: Vec<f64> = (0..n * r).map(|_| rng.normal()).collect();
+    let v: Vec<f64> = (0..r * m).map(|_| rng.normal()).collect();
+    let scale = std / (r as f64).sqrt();
+    let data: Vec<f32> = (0..n * m)
+        .map(|idx| {
+            let (i, j) = (idx / m, idx % m);
+            let dot: f64 = (0..r).map(|q| u[i * r + q] * v[q * m + j]).sum();
+            (dot * scale) as f32
+        })
+        .collect();
+    Param::from_tensor(Tensor::from_data(TensorData::new(data, shape), device))
+}
+
 fn zeros(n: usize, device: &Device) -> Param<Tensor<1>> {
     Param::from_tensor(Tensor::zeros([n], device))
 }
@@ -61,8 +84,20 @@ impl Mlp {
         let mut rng = SeededRng::new(config.seed, INIT_STREAM);
         // PyTorch's nn.Linear default bound 1/sqrt(fan_in), times the user's init scale.
         let s = config.init_scale;
+        let bound = s / ((2 * p) as f64).sqrt();
+        let w_in = match config.init_rank {
+            // Uniform(−b, b) has standard deviation b/√3.
+            0 => init_uniform(&mut rng, [2 * p, h], bound, device),
+            r => init_low_rank(
+                &mut rng,
+                [2 * p, h],
+                r as usize,
+                bound / 3f64.sqrt(),
+                device,
+            ),
+        };
         Self {
-            w_in: init_uniform(&mut rng, [2 * p, h], s / ((2 * p) as f64).sqrt(), device),
+            w_in,
             w_out: init_uniform(&mut rng, [h, p], s / (h as f64).sqrt(), device),
             p,
             quadratic: config.activation == Activation::Quadratic,
@@ -145,7 +180,10 @@ impl Transformer {
             w_k: init_normal(&mut rng, [d, d], s, device),
             w_v: init_normal(&mut rng, [d, d], s, device),
             w_o: init_normal(&mut rng, [d, d], s, device),
-            w_in: init_normal(&mut rng, [d, m], s, device),
+            w_in: match config.init_rank {
+                0 => init_normal(&mut rng, [d, m], s, device),
+                r => init_low_rank(&mut rng, [d, m], r as usize, s, device),
+            },
             b_in: zeros(m, device),
             w_out: init_normal(&mut rng, [m, d], s, device),
             b_out: zeros(d, device),
@@ -259,11 +297,46 @@ impl GrokModel {
     }
 
     /// Each hidden neuron's input as a function of `a` alone, `[p, H]`: the MLP's `w_in` rows
-    /// for `a`; for the transformer, `a`'s embedding through the MLP's input weights.
+    /// for `a`; for the transformer, `a`'s embedding along the path that reaches the MLP at `=`,
+    /// through the attention's values and output (`W_E · W_V · W_O · W_in`).
     pub fn neuron_inputs_over_a(&self) -> Tensor<2> {
         match self {
             GrokModel::Mlp(m) => m.w_in.val().narrow(0, 0, m.p),
-            GrokModel::Transformer(t) => t.w_e.val().narrow(0, 0, t.p).matmul(t.w_in.val()),
+            GrokModel::Transformer(t) => t
+                .w_e
+                .val()
+                .narrow(0, 0, t.p)
+                .matmul(t.w_v.val())
+                .matmul(t.w_o.val())
+                .matmul(t.w_in.val()),
+        }
+    }
+
+    /// The embeddings the spectrum is taken of: `[p, d]` for `a`, and for the MLP `[p, H]` for
+    /// `b` (the transformer embeds both with `W_E`).
+    pub fn embeddings(&self) -> (Tensor<2>, Option<Tensor<2>>) {
+        match self {
+            GrokModel::Mlp(m) => (
+                m.w_in.val().narrow(0, 0, m.p),
+                Some(m.w_in.val().narrow(0, m.p, m.p)),
+            ),
+            GrokModel::Transformer(t) => (t.w_e.val().narrow(0, 0, t.p), None),
+        }
+    }
+
+    /// The hidden representation `[batch, H]` (the MLP's hidden layer; the transformer's MLP).
+    pub fn hidden(&self, a: Tensor<1, Int>, b: Tensor<1, Int>) -> Tensor<2> {
+        match self {
+            GrokModel::Mlp(m) => m.hidden(a, b),
+            GrokModel::Transformer(t) => t.resid_and_mlp(a, b).1,
+        }
+    }
+
+    /// Walk every parameter of whichever model this is.
+    pub fn visit_params<V: burn::module::ModuleVisitor>(&self, visitor: &mut V) {
+        match self {
+            GrokModel::Mlp(m) => m.visit(visitor),
+            GrokModel::Transformer(t) => t.visit(visitor),
         }
     }
 

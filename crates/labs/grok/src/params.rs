@@ -1,6 +1,7 @@
-//! Whole-model parameter walks: squared norm, the Grokfast filter, and named export.
+//! Whole-model parameter walks: squared norm, the Grokfast filter, decoupled weight decay and
+//! named export.
 
-use burn::module::{ModuleVisitor, Param, ParamId};
+use burn::module::{ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use std::collections::HashMap;
@@ -47,6 +48,32 @@ impl ModuleVisitor for Grokfast<'_> {
     }
 }
 
+/// AdamW's decoupled weight decay, `w ← w·(1 − lr·λ)`, applied before the Adam step (the order
+/// AdamW uses). Kept outside the optimiser so a fork can change λ and keep the Adam moments.
+pub struct Decay {
+    pub factor: f64,
+}
+
+impl ModuleMapper for Decay {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let (id, tensor, mapper) = param.consume();
+        // As the optimiser does: the new value is a fresh leaf with the old one's settings.
+        let (require_grad, autodiff) = (tensor.is_require_grad(), tensor.is_autodiff());
+        let strategy = tensor.gradient_checkpointing_strategy();
+        let mut decayed = tensor.inner().mul_scalar(self.factor);
+        if autodiff {
+            decayed = Tensor::from_inner(decayed);
+            if let Some(s) = strategy {
+                decayed = decayed.with_gradient_checkpointing_strategy(s);
+            }
+        }
+        if require_grad {
+            decayed = decayed.require_grad();
+        }
+        Param::from_mapped_value(id, decayed, mapper)
+    }
+}
+
 /// Every float parameter, flattened, with its dotted path name and shape.
 #[derive(Default)]
 pub struct NamedParams {
@@ -67,5 +94,31 @@ impl ModuleVisitor for NamedParams {
         let n: usize = shape.iter().product();
         self.tensors
             .push((self.path.join("."), shape, t.reshape([n])));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(burn::module::Module, Debug)]
+    struct One {
+        w: Param<Tensor<2>>,
+    }
+
+    #[test]
+    fn decay_scales_the_weights_and_keeps_them_trainable() {
+        let device = crate::backend_cpu().autodiff();
+        let w = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, -2.0], [1, 2]), &device);
+        let one = One {
+            w: Param::from_tensor(w),
+        };
+        let id = one.w.id;
+        let one = one.map(&mut Decay { factor: 0.5 });
+        assert_eq!(one.w.id, id);
+        let v = one.w.val();
+        assert!(v.is_require_grad());
+        let grads = v.clone().sum().backward();
+        assert!(v.grad(&grads).is_some());
     }
 }

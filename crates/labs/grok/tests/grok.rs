@@ -4,15 +4,13 @@ use burn::module::Param;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use neurolab_grok::config::{GrokConfig, LossKind, ModelKind};
+use neurolab_grok::params::Decay;
 use neurolab_grok::report::StepReport;
 use neurolab_grok::{backend_cpu, GrokModel, GrokSession};
 use pollster::block_on;
 
 fn small(model: ModelKind) -> GrokConfig {
-    let mut c = match model {
-        ModelKind::Mlp => GrokConfig::preset_mlp(),
-        ModelKind::Transformer => GrokConfig::preset_transformer(),
-    };
+    let mut c = GrokConfig::preset_of_model(model);
     c.p = 11;
     c.hidden = 64;
     c.d_model = 32;
@@ -103,7 +101,7 @@ fn bad_config_is_refused_with_its_message() {
 }
 
 /// Decoupled weight decay: θ₁ = θ₀·(1 − lr·wd) − lr·m̂/(√v̂ + ε), and on the first step m̂ = g,
-/// v̂ = g². Checked on burn's AdamW configured exactly as the session configures it.
+/// v̂ = g². Checked on the session's path: its `Decay` map, then burn's Adam(W) without decay.
 #[test]
 fn adamw_decay_matches_the_formula() {
     let device = backend_cpu().autodiff();
@@ -121,10 +119,13 @@ fn adamw_decay_matches_the_formula() {
         .with_beta_1(0.9)
         .with_beta_2(0.98)
         .with_epsilon(1e-8)
-        .with_weight_decay(wd as f32)
+        .with_weight_decay(0.0)
         .init();
     let loss = (one.w.val() * Tensor::from_floats(g, &device)).sum();
     let grads = GradientsParams::from_grads(loss.backward(), &one);
+    one = one.map(&mut Decay {
+        factor: 1.0 - lr * wd,
+    });
     one = optim.step(lr, one, grads);
     let got: Vec<f32> = one.w.val().into_data().try_to_vec::<f32>().unwrap();
     for i in 0..3 {
@@ -247,4 +248,283 @@ fn every_neuron_has_one_dominant_frequency() {
         .map(|a| (std::f32::consts::TAU * 3.0 * a as f32 / p as f32 + 0.4).cos())
         .collect();
     assert_eq!(neurolab_grok::dominant_frequencies(&values, p, 1), vec![3]);
+}
+
+/// Every report of a session run to its end in chunks, as the worker runs it.
+fn advance_all(s: &mut GrokSession) -> Vec<neurolab_grok::GrokReport> {
+    use neurolab_base::lab::Chunk;
+    use neurolab_base::Session as _;
+    let mut out = vec![block_on(s.report()).unwrap().unwrap()];
+    while !s.finished() {
+        let a = block_on(s.advance(Chunk {
+            units: 100,
+            sync: false,
+        }))
+        .unwrap();
+        assert!(a.diverged.is_none(), "{:?}", a.diverged);
+        out.extend(a.reports);
+    }
+    out
+}
+
+/// The logits of the first run over all pairs, read back natively (row-major `[p², p]`).
+fn all_logits(s: &GrokSession) -> Vec<f32> {
+    let p = s.config().p as usize;
+    let device = backend_cpu().autodiff();
+    let col = |f: fn(usize, usize) -> usize| {
+        let v: Vec<i32> = (0..p * p).map(|i| f(i, p) as i32).collect();
+        Tensor::<1, Int>::from_data(TensorData::new(v, [p * p]), &device)
+    };
+    let logits = s.model().forward(col(|i, p| i / p), col(|i, p| i % p));
+    logits
+        .reshape([p * p * p])
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap()
+}
+
+/// The progress measures computed on the device agree with the plain CPU reference, for both
+/// models and for addition and subtraction.
+#[test]
+fn progress_measures_on_the_device_match_the_cpu_reference() {
+    use neurolab_base::Session as _;
+    use neurolab_grok::analysis::progress_losses;
+    use neurolab_grok::config::Op;
+    for model in [ModelKind::Mlp, ModelKind::Transformer] {
+        for op in [Op::Add, Op::Sub] {
+            let mut c = small(model);
+            c.op = op;
+            c.steps = 40;
+            c.analyse_every = 40;
+            let mut s = GrokSession::new(c.clone(), backend_cpu()).unwrap();
+            advance_all(&mut s);
+            let a = block_on(s.report()).unwrap().unwrap().analysis.unwrap();
+            assert!(!a.logit_freqs.is_empty(), "{model:?}/{op:?}: {a:?}");
+            let train = neurolab_grok::Dataset::new(&c).train;
+            let (r, e) =
+                progress_losses(&all_logits(&s), c.p as usize, op, &a.logit_freqs, &train).unwrap();
+            let (dr, de) = (a.restricted_loss.unwrap(), a.excluded_loss.unwrap());
+            assert!(
+                (dr - r).abs() < 1e-3 * r.max(1.0),
+                "{model:?}/{op:?} restricted {dr} vs {r}"
+            );
+            assert!(
+                (de - e).abs() < 1e-3 * e.max(1.0),
+                "{model:?}/{op:?} excluded {de} vs {e}"
+            );
+        }
+    }
+}
+
+/// Nanda et al.'s picture on a seeded 1-layer transformer that groks (p = 53, half the pairs):
+/// at the end the excluded loss is far above the train loss (the model needs its key
+/// frequencies), the restricted loss is as low as the test loss (they are all it needs), a
+/// handful of frequencies carry most of the embedding's power, and the run went through the
+/// three phases.
+#[test]
+fn a_grokking_transformer_ends_with_the_papers_progress_measures() {
+    use neurolab_grok::analysis::Stage;
+    let mut c = GrokConfig::preset_transformer();
+    c.p = 53;
+    c.train_frac = 0.5;
+    c.steps = 3000;
+    c.report_every = 50;
+    c.analyse_every = 500;
+    let mut s = GrokSession::new(c, backend_cpu()).unwrap();
+    let reports = advance_all(&mut s);
+    let last = reports.last().unwrap();
+    let (m, a) = (last.metrics, last.analysis.as_ref().unwrap());
+    assert!(m.test_acc >= 0.99, "{m:?}");
+    let (r, e) = (a.restricted_loss.unwrap(), a.excluded_loss.unwrap());
+    assert!(
+        e > 1.0 && e > 100.0 * m.train_loss,
+        "excluded {e} vs train {}",
+        m.train_loss
+    );
+    assert!(
+        (r - m.test_loss).abs() < 0.05,
+        "restricted {r} vs test {}",
+        m.test_loss
+    );
+    assert!(
+        (1..=8).contains(&a.key_freqs.len()) && a.key_power_frac > 0.6,
+        "keys {:?} carry {}",
+        a.key_freqs,
+        a.key_power_frac
+    );
+    // At initialisation the spectrum is flat.
+    let first = reports[0].analysis.as_ref().unwrap();
+    assert!(
+        first.gini < 0.2 && a.gini > 0.5,
+        "{} -> {}",
+        first.gini,
+        a.gini
+    );
+    let run = neurolab_grok::analysis::curve(
+        reports.iter().map(|r| {
+            (
+                r.metrics.step,
+                r.metrics.train_acc,
+                r.metrics.test_acc,
+                r.metrics.test_loss,
+            )
+        }),
+        &reports
+            .iter()
+            .filter_map(|r| r.analysis.as_ref().map(|a| (a.step, a.restricted_loss)))
+            .collect::<Vec<_>>(),
+    );
+    let phases: Vec<Stage> = neurolab_grok::analysis::stages(&run)
+        .iter()
+        .map(|s| s.stage)
+        .collect();
+    assert_eq!(
+        phases,
+        [
+            Stage::Memorisation,
+            Stage::CircuitFormation,
+            Stage::CleanUp,
+            Stage::Grokked
+        ]
+    );
+}
+
+/// The modular-addition paper's neurons: once the quick MLP has grokked, each live neuron
+/// (not among the smallest) has most of its power at one frequency.
+#[test]
+fn a_grokked_mlp_has_single_frequency_neurons() {
+    let mut s = GrokSession::new(GrokConfig::preset_quick(), backend_cpu()).unwrap();
+    let reports = advance_all(&mut s);
+    let last = reports.last().unwrap();
+    assert!(last.metrics.test_acc >= 0.99, "{:?}", last.metrics);
+    let a = last.analysis.as_ref().unwrap();
+    let largest = a.neurons.iter().map(|n| n.norm).fold(0f32, f32::max);
+    let live: Vec<_> = a
+        .neurons
+        .iter()
+        .filter(|n| n.norm > 0.2 * largest)
+        .collect();
+    let single = live.iter().filter(|n| n.frac > 0.6).count();
+    assert!(
+        live.len() > a.neurons.len() / 2 && single * 10 >= live.len() * 9,
+        "{single} of {} live neurons ({} in all) are single-frequency",
+        live.len(),
+        a.neurons.len()
+    );
+}
+
+/// A fork from the link (config) and the same fork asked for while it runs (a control at a
+/// kept checkpoint) give the same run, step for step; without weight decay its weights grow.
+#[test]
+fn forks_replay_exactly_and_change_the_run() {
+    use neurolab_base::Session as _;
+    use neurolab_grok::control::parse_forks;
+    use neurolab_grok::{ForkChanges, GrokAnswer, GrokControl};
+    let mut c = small(ModelKind::Mlp);
+    c.steps = 40;
+    c.report_every = 10;
+    c.analyse_every = 10;
+    let linked = GrokConfig {
+        forks: parse_forks("20wd0").unwrap(),
+        ..c.clone()
+    };
+    let mut a = GrokSession::new(linked, backend_cpu()).unwrap();
+    let from_link = advance_all(&mut a);
+    let mut b = GrokSession::new(c, backend_cpu()).unwrap();
+    let mut live = advance_all(&mut b);
+    let answer = block_on(b.apply(GrokControl::Fork {
+        run: 0,
+        step: 20,
+        changes: ForkChanges {
+            weight_decay: Some(0.0),
+            ..ForkChanges::default()
+        },
+    }))
+    .unwrap();
+    assert!(
+        matches!(
+            answer,
+            GrokAnswer::Forked {
+                run: 1,
+                from_step: 20,
+                ..
+            }
+        ),
+        "{answer:?}"
+    );
+    live.extend(advance_all(&mut b));
+    let of_run = |r: &[neurolab_grok::GrokReport], run| {
+        r.iter()
+            .filter(|r| r.metrics.run == run && r.metrics.step > 20)
+            .map(|r| r.metrics)
+            .collect::<Vec<_>>()
+    };
+    let (x, y) = (of_run(&from_link, 1), of_run(&live, 1));
+    assert_eq!(x.len(), 2);
+    assert_eq!(x, y, "the fork replays exactly");
+    let first = of_run(&from_link, 0);
+    assert!(
+        x[1].weight_norm > first[1].weight_norm,
+        "{x:?} vs {first:?}"
+    );
+    assert!(from_link
+        .iter()
+        .any(|r| r.label.as_deref().is_some_and(|l| l.contains("wd 0"))));
+    // Forks past the budget, and too many runs, are refused with their reason.
+    let e = block_on(b.apply(GrokControl::Fork {
+        run: 5,
+        step: 0,
+        changes: ForkChanges::default(),
+    }))
+    .unwrap_err();
+    assert!(e.to_string().contains("run 6 does not exist"), "{e}");
+}
+
+/// Checkpoints stay under their cap (thinned, first and last kept); the mechanism at step 0 is
+/// flat; a neuron's race covers every analysed step.
+#[test]
+fn checkpoints_thin_under_their_cap_and_the_timeline_scrubs() {
+    use neurolab_base::Session as _;
+    use neurolab_grok::config::CHECKPOINT_BYTES;
+    use neurolab_grok::{GrokAnswer, GrokControl};
+    let mut c = GrokConfig::preset_mlp();
+    c.steps = 60;
+    c.report_every = 1;
+    c.analyse_every = 1;
+    let mut s = GrokSession::new(c, backend_cpu()).unwrap();
+    let reports = advance_all(&mut s);
+    let a = reports.last().unwrap().analysis.as_ref().unwrap();
+    assert!(
+        a.checkpoint_bytes <= CHECKPOINT_BYTES,
+        "{}",
+        a.checkpoint_bytes
+    );
+    assert!(a.checkpoints.len() < 61, "{:?}", a.checkpoints);
+    assert_eq!(a.checkpoints.first(), Some(&0));
+    assert_eq!(a.checkpoints.last(), Some(&60));
+    let GrokAnswer::Snapshot { analysis } =
+        block_on(s.apply(GrokControl::Checkpoint { run: 0, step: 0 })).unwrap()
+    else {
+        panic!("no snapshot");
+    };
+    assert_eq!(analysis.step, 0);
+    assert!(analysis.gini < 0.2, "{}", analysis.gini);
+    let GrokAnswer::Race {
+        steps,
+        powers,
+        freqs,
+        ..
+    } = block_on(s.apply(GrokControl::Race { run: 0, neuron: 3 })).unwrap()
+    else {
+        panic!("no race");
+    };
+    assert_eq!(steps, a.checkpoints);
+    assert_eq!(powers.len(), freqs.len());
+    assert!(powers.iter().all(|p| p.len() == steps.len()));
+    let e = block_on(s.apply(GrokControl::Race {
+        run: 0,
+        neuron: 500,
+    }))
+    .unwrap_err();
+    assert!(e.to_string().contains("neuron 500 does not exist"), "{e}");
 }

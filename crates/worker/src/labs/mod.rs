@@ -22,8 +22,10 @@ pub trait WorkerLab: Registered + Sized {
     type Session: Session<Lab = Self>;
     /// What the lab keeps across its sessions (a GPU device of its own, a prepared source).
     type Shared: Default;
-    /// Report at once after a control, so the curves show its effect while paused.
-    const REPORT_AFTER_CONTROL: bool = false;
+    /// Report at once after this control, so the curves show its effect while paused.
+    fn report_after(_control: &Self::Control) -> bool {
+        false
+    }
 
     /// A fresh session for a validated `config` on `env`'s device.
     fn create(
