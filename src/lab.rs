@@ -8,7 +8,7 @@ use crate::form::{FormCtx, FormState};
 use crate::run::RunState;
 use leptos::prelude::*;
 use neurolab_base::msg::{LabCommand, LabEvent};
-use neurolab_base::LabConfig;
+use neurolab_base::{LabConfig, Script};
 use neurolab_core::link::LabLink;
 use neurolab_core::protocol::Command;
 use neurolab_core::Registered;
@@ -107,11 +107,47 @@ impl<L: PageLab> LabCtx<L> {
         self.run.update(|r| r.expect_session(config.plan()));
         self.state.set(L::State::default());
         let prepare = !self.shell.link.with_untracked(|l| l.view.embed);
-        self.send(if reset {
-            LabCommand::Reset { prepare }
-        } else {
-            LabCommand::Configure { config, prepare }
+        if reset {
+            // The worker keeps its script and replays it from the start.
+            self.send(LabCommand::Reset { prepare });
+            return;
+        }
+        self.send(LabCommand::Configure { config, prepare });
+        let script = self.script();
+        if !script.is_empty() {
+            self.send(LabCommand::Script { script });
+        }
+    }
+
+    /// The link's interventions for this lab (an invalid text was refused when the link opened).
+    pub fn script(self) -> Script<L::Control> {
+        self.shell.link.with_untracked(|l| {
+            l.scripts
+                .get(L::NAME)
+                .and_then(|t| Script::decode(t).ok())
+                .unwrap_or_default()
+        })
+    }
+
+    fn set_script(self, script: &Script<L::Control>) {
+        let text = script.encode();
+        self.shell.link.update(|l| {
+            if text.is_empty() {
+                l.scripts.remove(L::NAME);
+            } else {
+                l.scripts.insert(L::NAME.to_string(), text);
+            }
         });
+    }
+
+    /// A control the worker applied at `at`: into the link's script, in position order.
+    fn record(self, at: f64, control: &L::Control) {
+        let mut script = self.script();
+        let index = script.events.partition_point(|e| e.at <= at);
+        match script.insert(index, at, control.clone()) {
+            Ok(()) => self.set_script(&script),
+            Err(e) => self.shell.status.set(Some(e.to_string())),
+        }
     }
 
     /// An event of this lab's session `session`.
@@ -134,6 +170,7 @@ impl<L: PageLab> LabCtx<L> {
                 return;
             }
             LabEvent::Failed { message } => self.shell.status.set(Some(message.clone())),
+            LabEvent::Recorded { at, control } => self.record(*at, control),
             _ => {}
         }
         self.run.update(|r| r.apply(&event));
@@ -163,9 +200,19 @@ impl<L: PageLab> LabCtx<L> {
             .then(|| L::live_edit(&old, &config))
             .flatten();
         self.form.set(FormState::of(&config));
-        self.shell
-            .link
-            .update(|l| *L::config_mut(&mut l.configs) = config);
+        // A live edit made of recorded controls is part of the script, not of the config (the
+        // link must not replay it from step 0); a new config starts a run without a script.
+        let scripted = live
+            .as_ref()
+            .is_some_and(|controls| controls.iter().all(L::records));
+        if !scripted {
+            self.shell
+                .link
+                .update(|l| *L::config_mut(&mut l.configs) = config);
+        }
+        if live.is_none() {
+            self.set_script(&Script::default());
+        }
         match live {
             Some(controls) => {
                 for control in controls {

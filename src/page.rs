@@ -178,6 +178,25 @@ fn share_block(shell: Shell) -> impl IntoView {
             <button data-testid="share" on:click=copy>
                 "Copy link"
             </button>
+            <span class="muted" data-testid="script-note">
+                {move || {
+                    shell
+                        .link
+                        .with(|l| {
+                            let n = l
+                                .script_text()
+                                .and_then(|t| {
+                                    neurolab_core::Configs::check_script(l.lab, t).ok()
+                                })
+                                .unwrap_or(0);
+                            match n {
+                                0 => String::new(),
+                                1 => "the link holds 1 intervention, replayed at its step".into(),
+                                n => format!("the link holds {n} interventions, replayed at their steps"),
+                            }
+                        })
+                }}
+            </span>
             <input
                 node_ref=input
                 type="text"

@@ -100,7 +100,10 @@ impl RunState {
                     self.phase = Phase::Ready;
                 }
             }
-            LabEvent::Report { .. } | LabEvent::Answer { .. } | LabEvent::Exported { .. } => {}
+            LabEvent::Report { .. }
+            | LabEvent::Answer { .. }
+            | LabEvent::Recorded { .. }
+            | LabEvent::Exported { .. } => {}
         }
     }
 

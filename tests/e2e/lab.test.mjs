@@ -2,6 +2,7 @@
 // playwright-core). Run: node --test --test-concurrency=1 tests/e2e/ (after `trunk build --release`).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { artifact, assertNoCrash, assertVisibleText, byTestId, launch, openPage, serveDist, smallLink, text, waitState } from './helpers.mjs';
 
 let server;
@@ -214,6 +215,47 @@ describe('without WebGPU', () => {
     assert.match(await text(page, 'status'), /'x' is not a neuron number/);
     assertNoCrash(errors);
     await page.close();
+  });
+
+  test('an ablation mid-run goes into the link, and the link replays the same curve', async () => {
+    const link = smallLink().replace('steps=300', 'steps=1500');
+    const { page, errors } = await openPage(browser.context, server.url + link);
+    await waitState(page, 'ready');
+    await byTestId(page, 'run').click();
+    await page.waitForFunction(() => {
+      const m = document.querySelector('[data-testid="progress"]').textContent.match(/step (\d+) \//);
+      return m && Number(m[1]) >= 200;
+    });
+    await byTestId(page, 'ablate-neurons').fill('0-31');
+    await byTestId(page, 'ablate-neurons').dispatchEvent('change');
+    await byTestId(page, 'ablate').click();
+    await page.waitForFunction(() => location.hash.includes('&ev=1.'));
+    await waitState(page, 'finished', 120_000);
+    assert.match(await text(page, 'script-note'), /holds 1 intervention/);
+    const csv = async (p) => {
+      const [d] = await Promise.all([p.waitForEvent('download'), byTestId(p, 'export-csv').click()]);
+      return readFileSync(await d.path(), 'utf8');
+    };
+    const original = await csv(page);
+    const shared = await byTestId(page, 'share-link').inputValue();
+    assert.ok(shared.includes('&ev=1.'), shared);
+    assertNoCrash(errors);
+    await page.close();
+
+    const fresh = await openPage(browser.context, shared);
+    await waitState(fresh.page, 'ready');
+    assert.match(await text(fresh.page, 'script-note'), /holds 1 intervention/);
+    await byTestId(fresh.page, 'run').click();
+    await waitState(fresh.page, 'finished', 120_000);
+    const replayed = await csv(fresh.page);
+    assert.equal(replayed, original, 'the reopened link gives the same curve, the ablation at the same step');
+    assert.ok(original.split('\n').length > 100);
+    // Changing the config starts a run without the interventions.
+    await byTestId(fresh.page, 'grok-seed').fill('5');
+    await byTestId(fresh.page, 'grok-seed').press('Tab');
+    await fresh.page.waitForFunction(() => !location.hash.includes('ev='));
+    assertNoCrash(fresh.errors);
+    await fresh.page.close();
   });
 
   test('falls back to the CPU and says why', async () => {

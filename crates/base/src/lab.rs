@@ -34,6 +34,13 @@ pub trait Lab: 'static {
     type Report: Msg + Finite;
     /// What a built session is (sizes, engine), sent when it is configured.
     type Summary: Msg;
+
+    /// Whether this control changes the run, so that the link records it with its position
+    /// (a view — a checkpoint shown, a neuron's history, a list refreshed — is not recorded).
+    /// A live edit whose controls are all recorded leaves the link's config as it was.
+    fn records(_control: &Self::Control) -> bool {
+        true
+    }
 }
 
 /// A named starting point.

@@ -22,8 +22,10 @@ pub mod lab;
 pub mod msg;
 pub mod rng;
 pub mod run;
+pub mod script;
 
 pub use error::ConfigError;
 pub use finite::Finite;
 pub use lab::{Lab, LabConfig, Preset, Session};
 pub use run::{Phase, Position, StopReason, Unit};
+pub use script::{Script, Scripted};

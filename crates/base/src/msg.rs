@@ -4,6 +4,7 @@
 
 use crate::lab::Lab;
 use crate::run::{Position, StopReason};
+use crate::script::Script;
 use serde::{Deserialize, Serialize};
 
 /// A command to one lab.
@@ -33,6 +34,12 @@ pub enum LabCommand<L: Lab> {
     Export {
         what: String,
     },
+    /// Replace the session's event script (a link's interventions): each event is applied when
+    /// the run reaches its position; events at or before the current position count as done.
+    /// A new config clears the script; a reset replays it from the start.
+    Script {
+        script: Script<L::Control>,
+    },
 }
 
 /// An event from one lab.
@@ -59,6 +66,12 @@ pub enum LabEvent<L: Lab> {
     /// The answer to a control.
     Answer {
         answer: L::Answer,
+    },
+    /// A control from the page was applied at position `at` and is now part of the script
+    /// (the link records it).
+    Recorded {
+        at: f64,
+        control: L::Control,
     },
     /// Between reports: where the run is and how fast it goes (units per wall second).
     Progress {

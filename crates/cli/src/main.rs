@@ -4,7 +4,7 @@
 //! from the lab's field table (the flags are the link's keys), and the engine's generic runner
 //! prepares, runs and reports it. The subcommands come from the core's lab registry.
 
-use clap::{ArgMatches, Command};
+use clap::{Arg, ArgMatches, Command};
 use neurolab_base::{ConfigError, Lab};
 use std::process::ExitCode;
 
@@ -47,7 +47,42 @@ fn cli() -> Command {
         };
     }
     neurolab_core::for_each_lab!(subcommands);
-    cmd.subcommand(bench)
+    cmd.subcommand(bench).subcommand(
+        Command::new("run")
+            .about("Run any lab's share link natively (its config and its interventions), with the lab's own flags after it")
+            .arg(
+                Arg::new("link")
+                    .long("link")
+                    .required(true)
+                    .value_name("URL")
+                    .help("a neurolab link, or only its fragment (#v=1&lab=…)"),
+            )
+            .arg(
+                Arg::new("rest")
+                    .num_args(0..)
+                    .trailing_var_arg(true)
+                    .allow_hyphen_values(true)
+                    .help("more flags for the lab's command (--json, --backend, --csv …)"),
+            ),
+    )
+}
+
+/// `neurolab run --link L …` as the lab's own command: the link decoded strictly (the page's
+/// messages), then its keys as flags, its script as `--ev`, and the flags after it.
+fn link_args(m: &ArgMatches) -> Result<Vec<String>, CliError> {
+    let text = m.get_one::<String>("link").map_or("", String::as_str);
+    let fragment = text.split_once('#').map_or(text, |(_, f)| f);
+    let link = neurolab_core::link::LabLink::decode(fragment)
+        .map_err(|e| CliError::Usage(format!("the link does not open: {e}")))?;
+    let mut args = vec!["neurolab".to_string(), link.lab.name().to_string()];
+    for (key, value) in link.configs.pairs(link.lab) {
+        args.push(format!("--{key}={value}"));
+    }
+    if let Some(ev) = link.script_text() {
+        args.push(format!("--ev={ev}"));
+    }
+    args.extend(m.get_many::<String>("rest").into_iter().flatten().cloned());
+    Ok(args)
 }
 
 fn dispatch(name: &str, m: &ArgMatches, bench: bool) -> Result<(), CliError> {
@@ -75,6 +110,15 @@ fn main() -> ExitCode {
             Some((name, m)) => dispatch(name, m, true),
             None => Err(CliError::Usage("bench what?".into())),
         },
+        Some(("run", m)) => link_args(m).and_then(|args| {
+            let matches = cli()
+                .try_get_matches_from(args)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            match matches.subcommand() {
+                Some((name, m)) => dispatch(name, m, false),
+                None => Err(CliError::Usage("the link names no lab".into())),
+            }
+        }),
         Some((name, m)) => dispatch(name, m, false),
         None => Err(CliError::Usage("no command".into())),
     };

@@ -7,7 +7,7 @@ use crate::CliError;
 use burn::tensor::Device;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use neurolab_base::msg::{LabCommand, LabEvent};
-use neurolab_base::{LabConfig, Position, StopReason, Unit};
+use neurolab_base::{LabConfig, Position, Script, StopReason, Unit};
 use neurolab_core::protocol::Event;
 use neurolab_worker::engine::HasRunner;
 use neurolab_worker::env::{now_ms, Env};
@@ -27,6 +27,12 @@ pub fn command<L: CliLab>() -> Command {
                 .value_parser(["cpu", "ndarray", "wgpu"])
                 .default_value("cpu")
                 .help("cpu: burn-flex (the browser's CPU fallback too); ndarray; wgpu: Vulkan/Metal/GL (lavapipe without a GPU)"),
+        )
+        .arg(
+            Arg::new("ev")
+                .long("ev")
+                .value_name("SCRIPT")
+                .help("the link's event script (ev=…): interventions replayed at their steps or times"),
         )
         .arg(
             Arg::new("json")
@@ -105,10 +111,17 @@ where
         command: L::wrap_command(command),
     };
     let setup = Instant::now();
+    let script = match m.get_one::<String>("ev") {
+        Some(text) => Script::<L::Control>::decode(text)?,
+        None => Script::default(),
+    };
     pollster::block_on(engine.handle(lab(LabCommand::Configure {
         config,
         prepare: true,
     })));
+    if !script.is_empty() {
+        pollster::block_on(engine.handle(lab(LabCommand::Script { script })));
+    }
     let stop: RefCell<Option<(Position, StopReason)>> = RefCell::new(None);
     let handle = |e: LabEvent<L>, out: &mut L::Out| -> Result<bool, CliError> {
         match e {

@@ -157,3 +157,59 @@ fn spike_and_sae_run_through_the_same_engine() {
     assert!(bytes.len() > 16 * 6 * 4, "{} bytes", bytes.len());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn run_link_replays_a_links_config_and_interventions() {
+    // The same link the page writes: a small MLP, neurons 0–31 ablated at step 20.
+    let mut script = neurolab_base::Script::default();
+    script
+        .push(
+            20.0,
+            neurolab_core::grok::GrokControl::Ablate {
+                neurons: (0..32).collect(),
+            },
+        )
+        .unwrap();
+    let base = "v=1&lab=grok&model=mlp&p=11&hidden=32&steps=40&every=10&lr=0.01&backend=cpu";
+    let scripted = format!("https://example.org/#{base}&ev={}", script.encode());
+    let final_of = |args: &[&str]| -> serde_json::Value {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_neurolab"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        serde_json::from_str(text.lines().last().unwrap()).unwrap()
+    };
+    let with = final_of(&["run", "--link", &scripted, "--json"]);
+    let again = final_of(&["run", "--link", &scripted, "--json"]);
+    let without = final_of(&["run", "--link", &format!("#{base}"), "--json"]);
+    let by_flags = final_of(&[
+        "grok", "--model", "mlp", "--p", "11", "--hidden", "32", "--steps", "40", "--every", "10",
+        "--lr", "0.01", "--json",
+    ]);
+    assert_eq!(with["step"], 40);
+    assert_eq!(
+        with["train_loss"], again["train_loss"],
+        "a link replays the same numbers"
+    );
+    assert_ne!(
+        with["train_loss"], without["train_loss"],
+        "the ablation at step 20 changed the run"
+    );
+    assert_eq!(
+        without["train_loss"], by_flags["train_loss"],
+        "the link's keys are the flags"
+    );
+    // A bad link says why and exits with 2.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_neurolab"))
+        .args(["run", "--link", "#v=1&lab=grok&p=91"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("p must be a prime"));
+}

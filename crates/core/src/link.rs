@@ -1,6 +1,7 @@
 //! The share link: the whole experiment as a URL fragment, versioned and validated on decode.
 //!
-//! Format: `v=1&nl=<lab version>&lab=<name>&<the lab's keys>&backend=auto[&logx=1][&embed=1][&hide=a,b]`.
+//! Format: `v=1&nl=<lab version>&lab=<name>&<the lab's keys>[&ev=<event script>]&backend=auto[&logx=1][&embed=1][&hide=a,b]`
+//! (`ev`: the run's interventions with their positions, deflated, see [`neurolab_base::script`]).
 //! The keys `v`, `nl`, `lab`, `backend`, `logx`, `embed`, `hide` are common; every other key
 //! belongs to the lab and is read by the lab's field table (starting from its default or the
 //! preset its preset key names). An unknown, repeated or malformed key, a future version, a value
@@ -24,7 +25,7 @@ pub const HIDEABLE: [&str; 7] = [
 pub const MAX_LINK_LEN: usize = 4096;
 
 /// Keys every lab's link shares; all other keys belong to the lab.
-const COMMON_KEYS: [&str; 7] = ["v", "nl", "lab", "backend", "logx", "embed", "hide"];
+const COMMON_KEYS: [&str; 8] = ["v", "nl", "lab", "backend", "logx", "embed", "hide", "ev"];
 
 /// How the page shows the experiment; part of the link, not of the experiment.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -46,6 +47,10 @@ pub struct LabLink {
     pub configs: Configs,
     pub backend: BackendChoice,
     pub view: ViewOptions,
+    /// Each lab's event script as link text (`ev=`, see [`neurolab_base::script`]), by lab
+    /// name; the link carries the script of its lab.
+    #[serde(default)]
+    pub scripts: std::collections::BTreeMap<String, String>,
 }
 
 /// What opening a link gave: the experiment (as much of the link as is valid) and, when
@@ -146,6 +151,13 @@ fn apply_common(link: &mut LabLink, key: &str, v: &str) -> Result<(), ConfigErro
                 .ok_or_else(|| ConfigError::bad_value(key, v, "one of auto, webgpu, cpu"))?
         }
         "logx" => link.view.log_x = parse_flag(key, v)?,
+        "ev" => {
+            Configs::check_script(link.lab, v)?;
+            if !v.is_empty() {
+                link.scripts
+                    .insert(link.lab.name().to_string(), v.to_string());
+            }
+        }
         "embed" => link.view.embed = parse_flag(key, v)?,
         "hide" => {
             link.view.hide = v
@@ -179,6 +191,9 @@ impl LabLink {
         for (k, v) in self.configs.pairs(self.lab) {
             s.append_pair(k, &v);
         }
+        if let Some(ev) = self.script_text() {
+            s.append_pair("ev", ev);
+        }
         s.append_pair("backend", self.backend.name());
         if self.view.log_x {
             s.append_pair("logx", "1");
@@ -193,6 +208,23 @@ impl LabLink {
     }
 
     /// Decode a fragment (a leading `#` or `?` is allowed), strictly: any problem is an error.
+    /// The link's lab's script text, if it has events.
+    pub fn script_text(&self) -> Option<&str> {
+        self.scripts
+            .get(self.lab.name())
+            .map(String::as_str)
+            .filter(|t| !t.is_empty())
+    }
+
+    /// Set (or, with an empty text, clear) the link's lab's script.
+    pub fn set_script_text(&mut self, text: String) {
+        if text.is_empty() {
+            self.scripts.remove(self.lab.name());
+        } else {
+            self.scripts.insert(self.lab.name().to_string(), text);
+        }
+    }
+
     pub fn decode(fragment: &str) -> Result<LabLink, CoreError> {
         let parsed = parse(fragment, Repeats::Refuse)?;
         let mut link = LabLink {
@@ -359,6 +391,46 @@ mod tests {
         };
         let encoded = link.encode();
         assert_eq!(LabLink::decode(&format!("#{encoded}")).unwrap(), link);
+    }
+
+    #[test]
+    fn a_links_script_round_trips_and_a_bad_one_is_named_and_dropped() {
+        use crate::grok::GrokControl;
+        let mut script = neurolab_base::Script::default();
+        for i in 0..100u32 {
+            script
+                .push(
+                    f64::from(25 * i),
+                    GrokControl::Ablate {
+                        neurons: vec![i % 7, 2 * i],
+                    },
+                )
+                .unwrap();
+        }
+        let mut link = LabLink::default();
+        link.set_script_text(script.encode());
+        let encoded = link.encode();
+        assert!(encoded.contains("&ev=1."), "{encoded}");
+        assert!(encoded.len() < 2000, "{} characters", encoded.len());
+        let back = LabLink::decode(&encoded).unwrap();
+        assert_eq!(back, link);
+        let text = back.script_text().unwrap();
+        assert_eq!(
+            neurolab_base::Script::<GrokControl>::decode(text).unwrap(),
+            script
+        );
+        check_invariants(&encoded).unwrap();
+        // A spike link cannot carry grokking controls; a broken script is named, and opening
+        // keeps the config and drops the script.
+        let spike = LabLink::decode(&format!("v=1&lab=spike&ev={text}")).unwrap_err();
+        assert!(spike.to_string().contains("do not parse"), "{spike}");
+        let broken = format!("v=1&lab=grok&p=23&ev=1.{}", "A".repeat(40));
+        let err = LabLink::decode(&broken).unwrap_err().to_string();
+        assert!(err.contains("interventions (ev=…)"), "{err}");
+        let opened = LabLink::open(&broken);
+        assert_eq!(opened.link.configs.grok.p, 23);
+        assert!(opened.link.script_text().is_none());
+        assert_eq!(opened.dropped, vec!["ev".to_string()]);
     }
 
     #[test]

@@ -86,6 +86,14 @@ macro_rules! registry {
                 }
             }
 
+            /// How many events a link's script (`ev=`) holds, if it is a valid script of the
+            /// lab's controls.
+            pub fn check_script(lab: LabKind, text: &str) -> Result<usize, ConfigError> {
+                match lab {
+                    $(LabKind::$Variant => neurolab_base::Script::<<$Lab as Lab>::Control>::decode(text).map(|s| s.len())),*
+                }
+            }
+
             /// Presets first (0), then the keys that shape the others (1), then the rest (2).
             pub fn key_rank(lab: LabKind, key: &str) -> u8 {
                 match lab {

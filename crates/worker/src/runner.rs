@@ -12,7 +12,7 @@ use neurolab_base::budget::fmt_bytes;
 use neurolab_base::lab::Chunk;
 use neurolab_base::msg::{LabCommand, LabEvent};
 use neurolab_base::run::Rate;
-use neurolab_base::{Finite as _, LabConfig as _, Position, Session, StopReason, Unit};
+use neurolab_base::{Finite as _, LabConfig as _, Position, Script, Session, StopReason, Unit};
 use neurolab_core::protocol::Event;
 
 /// Work this long before letting the event loop run (and commands arrive).
@@ -85,6 +85,10 @@ pub struct Runner<L: WorkerLab> {
     rate: Rate,
     last_progress_ms: f64,
     shared: L::Shared,
+    /// The session's interventions (a link's, and those made since), and the first not yet
+    /// applied in this session.
+    script: Script<L::Control>,
+    next_event: usize,
 }
 
 impl<L: WorkerLab> Default for Runner<L> {
@@ -100,6 +104,8 @@ impl<L: WorkerLab> Default for Runner<L> {
             rate: Rate::default(),
             last_progress_ms: f64::NEG_INFINITY,
             shared: L::Shared::default(),
+            script: Script::default(),
+            next_event: 0,
         }
     }
 }
@@ -162,6 +168,7 @@ where
                 self.id = id;
                 self.prepare = prepare;
                 self.config = Some(config);
+                self.script = Script::default();
                 match env {
                     Some(env) => self.build(env, ctx, None).await,
                     None => {
@@ -189,22 +196,21 @@ where
                 Ok(())
             }
             LabCommand::Control { control } => {
-                let id = self.id;
-                let report_after = L::report_after(&control);
-                let session = self.session_mut()?;
-                let answer = session.apply(control).await?;
-                if !answer.all_finite() {
-                    return Err(WorkerError::Config(neurolab_base::ConfigError::rule(
-                        "control",
-                        "the answer holds numbers that are not finite (NaN/Inf); try a smaller value",
-                    )));
+                let recorded = L::records(&control).then(|| control.clone());
+                self.apply_control(control, ctx).await?;
+                if let Some(control) = recorded {
+                    // Part of the run from now on: the link replays it at this position.
+                    let at = self.session_mut()?.position().done;
+                    self.script.insert(self.next_event, at, control.clone())?;
+                    self.next_event += 1;
+                    self.emit(ctx, LabEvent::Recorded { at, control });
                 }
-                send::<L>(ctx, id, LabEvent::Answer { answer });
-                if report_after {
-                    if let Some(report) = session.report().await? {
-                        send_report::<L>(ctx, id, report)?;
-                    }
-                }
+                Ok(())
+            }
+            LabCommand::Script { script } => {
+                let done = self.session.as_ref().map_or(0.0, |s| s.position().done);
+                self.next_event = script.due(0, done);
+                self.script = script;
                 Ok(())
             }
             LabCommand::Export { what } => {
@@ -230,6 +236,44 @@ where
         }
     }
 
+    /// Apply one control (the page's, or a scripted one reached), answer it, and report at once
+    /// when the lab asks for that.
+    async fn apply_control(
+        &mut self,
+        control: L::Control,
+        ctx: &Ctx<'_>,
+    ) -> Result<(), WorkerError> {
+        let id = self.id;
+        let report_after = L::report_after(&control);
+        let session = self.session_mut()?;
+        let answer = session.apply(control).await?;
+        if !answer.all_finite() {
+            return Err(WorkerError::Config(neurolab_base::ConfigError::rule(
+                "control",
+                "the answer holds numbers that are not finite (NaN/Inf); try a smaller value",
+            )));
+        }
+        send::<L>(ctx, id, LabEvent::Answer { answer });
+        if report_after {
+            if let Some(report) = session.report().await? {
+                send_report::<L>(ctx, id, report)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Apply the scripted events due before advancing from the current position.
+    async fn replay_due(&mut self, ctx: &Ctx<'_>) -> Result<(), WorkerError> {
+        let done = self.session.as_ref().map_or(0.0, |s| s.position().done);
+        let due = self.script.due(self.next_event, done);
+        for _ in 0..due {
+            let control = self.script.events[self.next_event].control.clone();
+            self.next_event += 1;
+            self.apply_control(control, ctx).await?;
+        }
+        Ok(())
+    }
+
     fn session_mut(&mut self) -> Result<&mut L::Session, WorkerError> {
         self.session
             .as_mut()
@@ -245,8 +289,9 @@ where
         note: Option<String>,
     ) -> Result<(), WorkerError> {
         self.mode = Mode::Idle;
-        // Free the old session before building the next one.
+        // Free the old session before building the next one; its script replays from the start.
         self.session = None;
+        self.next_event = 0;
         let Some(config) = self.config.clone() else {
             return Ok(());
         };
@@ -416,9 +461,21 @@ where
             self.mode = Mode::Idle;
             return Ok(());
         };
+        self.replay_due(ctx).await?;
+        let Some(session) = self.session.as_mut() else {
+            return Ok(());
+        };
         let position = session.position();
+        // A chunk never passes the next scripted event: it is applied exactly at its position.
+        let next_event = self
+            .script
+            .events
+            .get(self.next_event)
+            .map_or(f64::INFINITY, |e| e.at);
         let end = until.unwrap_or(position.total).min(position.total);
-        let units = self.run_chunk.take(end - position.done);
+        let units = self
+            .run_chunk
+            .take(end.min(next_event.max(position.done + 1.0)) - position.done);
         let start = (ctx.clock_ms)();
         let advance = session
             .advance(Chunk {

@@ -512,7 +512,11 @@ fn the_sae_lab_prepares_trains_browses_and_clamps() {
             op: ClampOp::Set(f32::INFINITY),
         },
     })));
-    let ev = sae_events(&events.borrow());
+    // The feature shown and the clamp go into the script; the refused ones do not.
+    let (recorded, ev): (Vec<_>, Vec<_>) = sae_events(&events.borrow())
+        .into_iter()
+        .partition(|e| matches!(e, LabEvent::Recorded { .. }));
+    assert_eq!(recorded.len(), 2, "{recorded:?}");
     assert!(
         matches!(&ev[0], LabEvent::Answer { answer: SaeAnswer::FeatureDetail { detail } }
         if detail.target == Target::Feature(top) && detail.top_inputs.len() > 3 && detail.density > 0.0)
@@ -723,4 +727,116 @@ fn small_analyses_match_the_fixture_the_browser_checks() {
         support::agree(g, w, 1e-4).unwrap();
         assert!(g.restricted_loss.is_some() && g.cka.is_some(), "{g:?}");
     }
+}
+
+/// Every report of a session's run, in order, and the controls the worker recorded.
+fn grok_run_record(
+    events: &[Event],
+) -> (
+    Vec<neurolab_core::grok::GrokReport>,
+    Vec<(f64, GrokControl)>,
+) {
+    let mut reports = Vec::new();
+    let mut recorded = Vec::new();
+    for (_, e) in grok_events(events) {
+        match e {
+            LabEvent::Report { report } => reports.push(report),
+            LabEvent::Recorded { at, control } => recorded.push((at, control)),
+            _ => {}
+        }
+    }
+    (reports, recorded)
+}
+
+#[test]
+fn interventions_are_recorded_with_their_step_and_a_script_replays_the_run_exactly() {
+    let mut config = tiny();
+    config.steps = 300;
+    config.report_every = 7;
+    // The original: ablations sent while it runs, wherever the chunks happen to be.
+    let (mut engine, events) = support::engine();
+    init(&mut engine);
+    block_on(engine.handle(configure_grok(1, config.clone())));
+    block_on(engine.handle(grok(1, LabCommand::Run)));
+    for _ in 0..3 {
+        block_on(engine.work());
+    }
+    block_on(engine.handle(grok(
+        1,
+        LabCommand::Control {
+            control: GrokControl::Ablate {
+                neurons: (0..8).collect(),
+            },
+        },
+    )));
+    // A view is answered but not recorded.
+    block_on(engine.handle(grok(
+        1,
+        LabCommand::Control {
+            control: GrokControl::Race { run: 0, neuron: 1 },
+        },
+    )));
+    for _ in 0..3 {
+        block_on(engine.work());
+    }
+    block_on(engine.handle(grok(
+        1,
+        LabCommand::Control {
+            control: GrokControl::Ablate { neurons: vec![] },
+        },
+    )));
+    drain(&mut engine);
+    let (original, recorded) = grok_run_record(&events.borrow());
+    assert_eq!(recorded.len(), 2, "{recorded:?}");
+    assert!(recorded[0].0 > 0.0 && recorded[0].0 < 300.0, "{recorded:?}");
+    assert!(recorded[0].0 <= recorded[1].0);
+    assert_eq!(original.last().unwrap().metrics.step, 300);
+
+    // The link's text of that script replays the same reports, bit for bit.
+    let mut script = neurolab_base::Script::default();
+    for (at, control) in &recorded {
+        script.push(*at, control.clone()).unwrap();
+    }
+    let text = script.encode();
+    let script = neurolab_base::Script::<GrokControl>::decode(&text).unwrap();
+    let (mut engine, events) = support::engine();
+    init(&mut engine);
+    block_on(engine.handle(configure_grok(2, config.clone())));
+    block_on(engine.handle(grok(2, LabCommand::Script { script })));
+    block_on(engine.handle(grok(2, LabCommand::Run)));
+    drain(&mut engine);
+    let (replayed, again) = grok_run_record(&events.borrow());
+    assert!(again.is_empty(), "a replay records nothing new");
+    assert_eq!(replayed.len(), original.len());
+    for (a, b) in original.iter().zip(&replayed) {
+        assert_eq!(a.metrics, b.metrics);
+    }
+    // The ablation shows at once: a report at the recorded step.
+    let at = recorded[0].0 as u32;
+    assert!(
+        original.iter().any(|r| r.metrics.step == at),
+        "a report at step {at}"
+    );
+    // A reset replays the script again.
+    events.borrow_mut().clear();
+    block_on(engine.handle(grok(2, LabCommand::Reset { prepare: true })));
+    block_on(engine.handle(grok(2, LabCommand::Run)));
+    drain(&mut engine);
+    let (reset, _) = grok_run_record(&events.borrow());
+    assert_eq!(
+        reset.last().unwrap().metrics,
+        original.last().unwrap().metrics
+    );
+
+    // Without the script the run differs.
+    let (mut engine, events) = support::engine();
+    init(&mut engine);
+    block_on(engine.handle(configure_grok(3, config)));
+    block_on(engine.handle(grok(3, LabCommand::Run)));
+    drain(&mut engine);
+    let (plain, _) = grok_run_record(&events.borrow());
+    assert_ne!(
+        plain.last().unwrap().metrics,
+        original.last().unwrap().metrics
+    );
 }

@@ -41,6 +41,14 @@ impl neurolab_base::Lab for GrokLab {
     type Answer = GrokAnswer;
     type Report = GrokReport;
     type Summary = GrokSummary;
+
+    /// Ablations change the run; races and checkpoints are views, forks live in the config.
+    fn records(control: &GrokControl) -> bool {
+        matches!(
+            control,
+            GrokControl::Ablate { .. } | GrokControl::AblateFrequency { .. }
+        )
+    }
 }
 
 /// The CPU backend used natively and as the browser's fallback (burn's pure-Rust `flex`).

@@ -52,4 +52,9 @@ impl neurolab_base::Lab for SaeLab {
     type Answer = SaeAnswer;
     type Report = SaeReport;
     type Summary = SaeSummary;
+
+    /// The feature shown and the clamps are part of the experiment; refreshing the list is not.
+    fn records(control: &SaeControl) -> bool {
+        !matches!(control, SaeControl::Features)
+    }
 }
