@@ -34,6 +34,8 @@ pub struct Shell {
     pub status: RwSignal<Option<String>>,
     pub backend: RwSignal<Option<BackendInfo>>,
     pub problem: RwSignal<Option<LinkProblem>>,
+    /// Another neurolab version made the opened link: what may differ.
+    pub version_notice: RwSignal<Option<String>>,
     /// A failure outside any lab (the worker could not start, crashed, …).
     pub worker_error: RwSignal<Option<String>>,
     pub(crate) worker: StoredValue<Option<WorkerLink>, LocalStorage>,

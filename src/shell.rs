@@ -57,6 +57,7 @@ pub fn App() -> impl IntoView {
             dropped: opened.dropped.clone(),
             original: opened.original.clone(),
         })),
+        version_notice: RwSignal::new(opened.version_notice()),
         worker_error: RwSignal::new(None),
         worker: StoredValue::new_local(None),
         sessions: StoredValue::new(0),
@@ -91,16 +92,18 @@ pub fn App() -> impl IntoView {
         }
     });
 
-    let embed = move || shell.link.with(|l| l.view.embed);
-    let lab = move || shell.link.with(|l| l.lab);
+    // Memos: the page is built again only when the lab changes, not on every edit of the link
+    // (a recorded intervention changes it while the lab's panels keep their state).
+    let embed = Memo::new(move |_| shell.link.with(|l| l.view.embed));
+    let lab = Memo::new(move |_| shell.link.with(|l| l.lab));
     view! {
-        <div class="app" class:embed=embed>
-            <Show when=move || !embed()>
+        <div class="app" class:embed=move || embed.get()>
+            <Show when=move || !embed.get()>
                 <Header />
             </Show>
             <Banners />
-            <main class="layout" data-lab=move || lab().name()>
-                {move || labs.page(lab())}
+            <main class="layout" data-lab=move || lab.get().name()>
+                {move || labs.page(lab.get())}
             </main>
         </div>
     }
@@ -226,6 +229,25 @@ fn Banners() -> impl IntoView {
                                 class="close"
                                 aria-label="close"
                                 on:click=move |_| shell.problem.set(None)
+                            >
+                                "×"
+                            </button>
+                        </div>
+                    }
+                })
+        }}
+        {move || {
+            shell
+                .version_notice
+                .get()
+                .map(|notice| {
+                    view! {
+                        <div class="banner" data-testid="version-notice" role="status">
+                            {notice}
+                            <button
+                                class="close"
+                                aria-label="close"
+                                on:click=move |_| shell.version_notice.set(None)
                             >
                                 "×"
                             </button>

@@ -256,6 +256,14 @@ describe('without WebGPU', () => {
     await fresh.page.waitForFunction(() => !location.hash.includes('ev='));
     assertNoCrash(fresh.errors);
     await fresh.page.close();
+
+    // A link made by another version opens, with a notice naming that version.
+    const older = await openPage(browser.context, server.url + smallLink('&nl=0.0.9'));
+    await assertVisibleText(older.page, 'version-notice', 'made by neurolab 0.0.9');
+    await waitState(older.page, 'ready');
+    assert.equal(await byTestId(older.page, 'link-error').count(), 0);
+    assertNoCrash(older.errors);
+    await older.page.close();
   });
 
   test('falls back to the CPU and says why', async () => {

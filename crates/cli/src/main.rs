@@ -11,6 +11,7 @@ use std::process::ExitCode;
 mod flags;
 mod labs;
 mod run;
+mod sweep;
 
 use labs::CliLab;
 
@@ -47,15 +48,22 @@ fn cli() -> Command {
         };
     }
     neurolab_core::for_each_lab!(subcommands);
-    cmd.subcommand(bench).subcommand(
+    cmd.subcommand(bench).subcommand(sweep::command()).subcommand(
         Command::new("run")
             .about("Run any lab's share link natively (its config and its interventions), with the lab's own flags after it")
             .arg(
                 Arg::new("link")
                     .long("link")
-                    .required(true)
                     .value_name("URL")
+                    .required_unless_present("experiment")
+                    .conflicts_with("experiment")
                     .help("a neurolab link, or only its fragment (#v=1&lab=…)"),
+            )
+            .arg(
+                Arg::new("experiment")
+                    .long("experiment")
+                    .value_name("FILE")
+                    .help("an experiment file (the page's export or --experiment-out): run it again and compare with its recorded reports"),
             )
             .arg(
                 Arg::new("rest")
@@ -70,8 +78,19 @@ fn cli() -> Command {
 /// `neurolab run --link L …` as the lab's own command: the link decoded strictly (the page's
 /// messages), then its keys as flags, its script as `--ev`, and the flags after it.
 fn link_args(m: &ArgMatches) -> Result<Vec<String>, CliError> {
-    let text = m.get_one::<String>("link").map_or("", String::as_str);
-    let fragment = text.split_once('#').map_or(text, |(_, f)| f);
+    let mut compare = None;
+    let text = match m.get_one::<String>("experiment") {
+        Some(path) => {
+            let file = std::fs::read_to_string(path)
+                .map_err(|e| CliError::Io(format!("cannot read {path}: {e}")))?;
+            let (experiment, _) = neurolab_core::experiment::Experiment::read(&file)
+                .map_err(|e| CliError::Usage(format!("{path}: {e}")))?;
+            compare = Some(path.clone());
+            experiment.link
+        }
+        None => m.get_one::<String>("link").cloned().unwrap_or_default(),
+    };
+    let fragment = text.split_once('#').map_or(text.as_str(), |(_, f)| f);
     let link = neurolab_core::link::LabLink::decode(fragment)
         .map_err(|e| CliError::Usage(format!("the link does not open: {e}")))?;
     let mut args = vec!["neurolab".to_string(), link.lab.name().to_string()];
@@ -80,6 +99,9 @@ fn link_args(m: &ArgMatches) -> Result<Vec<String>, CliError> {
     }
     if let Some(ev) = link.script_text() {
         args.push(format!("--ev={ev}"));
+    }
+    if let Some(path) = compare {
+        args.push(format!("--compare={path}"));
     }
     args.extend(m.get_many::<String>("rest").into_iter().flatten().cloned());
     Ok(args)
@@ -110,6 +132,7 @@ fn main() -> ExitCode {
             Some((name, m)) => dispatch(name, m, true),
             None => Err(CliError::Usage("bench what?".into())),
         },
+        Some(("sweep", m)) => sweep::run(m),
         Some(("run", m)) => link_args(m).and_then(|args| {
             let matches = cli()
                 .try_get_matches_from(args)

@@ -8,7 +8,9 @@ use burn::tensor::Device;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use neurolab_base::msg::{LabCommand, LabEvent};
 use neurolab_base::{LabConfig, Position, Script, StopReason, Unit};
+use neurolab_core::experiment::{max_difference, Experiment, Ran};
 use neurolab_core::protocol::Event;
+use neurolab_core::Registered as _;
 use neurolab_worker::engine::HasRunner;
 use neurolab_worker::env::{now_ms, Env};
 use neurolab_worker::Engine;
@@ -33,6 +35,19 @@ pub fn command<L: CliLab>() -> Command {
                 .long("ev")
                 .value_name("SCRIPT")
                 .help("the link's event script (ev=…): interventions replayed at their steps or times"),
+        )
+        .arg(
+            Arg::new("experiment-out")
+                .long("experiment-out")
+                .value_name("FILE")
+                .help("write the experiment (its link, every report, where it ran) as one JSON file, as the page exports it"),
+        )
+        .arg(
+            Arg::new("compare")
+                .long("compare")
+                .value_name("FILE")
+                .hide(true)
+                .help("an experiment file whose recorded reports this run is compared with"),
         )
         .arg(
             Arg::new("json")
@@ -97,6 +112,18 @@ where
     neurolab_worker::WorkerError: From<<L::Session as neurolab_base::Session>::Error>,
 {
     let config: L::Config = crate::flags::config_from(m)?;
+    let experiment_link = {
+        let mut link = neurolab_core::link::LabLink {
+            lab: neurolab_core::LabKind::parse(L::NAME).expect("a registered lab"),
+            ..Default::default()
+        };
+        *L::config_mut(&mut link.configs) = config.clone();
+        if let Some(ev) = m.get_one::<String>("ev") {
+            link.scripts.insert(L::NAME.to_string(), ev.clone());
+        }
+        link
+    };
+    let recorded: RefCell<Vec<Value>> = RefCell::new(Vec::new());
     let json = m.get_flag("json");
     let backend = m.get_one::<String>("backend").map_or("cpu", String::as_str);
     let env = env_for(backend)?;
@@ -125,7 +152,12 @@ where
     let stop: RefCell<Option<(Position, StopReason)>> = RefCell::new(None);
     let handle = |e: LabEvent<L>, out: &mut L::Out| -> Result<bool, CliError> {
         match e {
-            LabEvent::Report { report } => L::report(out, &report, json),
+            LabEvent::Report { report } => {
+                recorded
+                    .borrow_mut()
+                    .push(serde_json::to_value(&report).expect("a report serialises"));
+                L::report(out, &report, json)
+            }
             LabEvent::Failed { message } => Err(CliError::Lab(message)),
             LabEvent::Configured { note: Some(n), .. } => {
                 eprintln!("note: {n}");
@@ -227,6 +259,36 @@ where
     };
     fin.insert("diverged".into(), json!(diverged));
     L::finish(&mut out, session, m, &mut fin)?;
+    let reports = recorded.into_inner();
+    if let Some(path) = m.get_one::<String>("compare") {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CliError::Io(format!("cannot read {path}: {e}")))?;
+        let (before, _) = Experiment::read(&text).map_err(CliError::Usage)?;
+        let diff = max_difference(&before.reports, &reports);
+        fin.insert("recorded_reports".into(), json!(before.reports.len()));
+        fin.insert("max_difference".into(), json!(diff));
+        if !json {
+            match diff {
+                Some(d) => eprintln!(
+                    "against the {} recorded reports ({} on {}): largest difference {d:e}",
+                    before.reports.len(),
+                    before.ran.lab_version,
+                    before.ran.adapter
+                ),
+                None => eprintln!("the reports differ in number or shape from the recorded ones"),
+            }
+        }
+    }
+    if let Some(path) = m.get_one::<String>("experiment-out") {
+        let ran = Ran {
+            lab_version: neurolab_core::LAB_VERSION.into(),
+            backend: backend.into(),
+            adapter: backend_name.clone(),
+        };
+        let file = Experiment::new(&experiment_link, ran, reports);
+        std::fs::write(path, file.to_json())
+            .map_err(|e| CliError::Io(format!("cannot write {path}: {e}")))?;
+    }
     if json {
         println!("{}", Value::Object(fin));
     } else {

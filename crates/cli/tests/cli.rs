@@ -213,3 +213,151 @@ fn run_link_replays_a_links_config_and_interventions() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("p must be a prime"));
 }
+
+#[test]
+fn a_sweep_runs_its_grid_in_parallel_resumes_and_summarises() {
+    let out = std::env::temp_dir().join(format!("neurolab-sweep-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let link = "#v=1&lab=grok&model=mlp&p=11&hidden=16&steps=30&every=10&lr=0.01&backend=cpu";
+    let sweep = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_neurolab"))
+            .args([
+                "sweep", "--link", link, "--seeds", "0..2", "--set", "wd=0.1,1", "--jobs", "2",
+            ])
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let first = sweep();
+    let log = String::from_utf8_lossy(&first.stderr).to_string();
+    assert!(first.status.success(), "{log}");
+    assert!(log.contains("4 points: 0 done before, 4 to run"), "{log}");
+    let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 5, "{csv}");
+    assert!(lines[0].starts_with("point,wd,seed,"), "{csv}");
+    assert!(lines[0].contains("test_acc"), "{csv}");
+    assert!(lines[1].starts_with("wd=0.1;seed=0,0.1,0,"), "{csv}");
+    let svg = std::fs::read_to_string(out.join("test_acc.svg")).unwrap();
+    assert!(
+        svg.contains("<svg") && svg.contains("wd=0.1"),
+        "the plot labels the grid"
+    );
+    // Seeds differ; the same point run twice gives the same numbers.
+    assert_ne!(
+        lines[1].split(',').skip(3).collect::<Vec<_>>(),
+        lines[2].split(',').skip(3).collect::<Vec<_>>()
+    );
+    // Resume: finished points are kept; a removed one is run again, alone.
+    std::fs::remove_file(out.join("points/wd=1,seed=1.jsonl")).unwrap();
+    let second = sweep();
+    let log = String::from_utf8_lossy(&second.stderr).to_string();
+    assert!(second.status.success(), "{log}");
+    assert!(log.contains("4 points: 3 done before, 1 to run"), "{log}");
+    let again = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    // The re-run point has the same numbers, timings aside.
+    let numbers = |csv: &str| -> Vec<Vec<String>> {
+        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+        csv.lines()
+            .skip(1)
+            .map(|l| {
+                l.split(',')
+                    .zip(&header)
+                    .filter(|(_, h)| !["wall_s", "steps_per_s", "setup_s"].contains(h))
+                    .map(|(c, _)| c.to_string())
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(numbers(&again), numbers(&csv));
+    // A key the lab does not have is refused with the lab's keys.
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_neurolab"))
+        .args(["sweep", "--link", link, "--set", "beta=1,2", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a key of the grok lab's link"));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn an_experiment_file_reruns_with_the_same_numbers_and_a_tampered_one_is_named() {
+    let dir = std::env::temp_dir().join(format!("neurolab-exp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("e.json");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_neurolab"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let script = {
+        let mut s = neurolab_base::Script::default();
+        s.push(
+            10.0,
+            neurolab_core::grok::GrokControl::Ablate {
+                neurons: vec![0, 1, 2],
+            },
+        )
+        .unwrap();
+        s.encode()
+    };
+    let ev = format!("--ev={script}");
+    let made = run(&[
+        "grok",
+        "--p",
+        "11",
+        "--hidden",
+        "16",
+        "--steps",
+        "30",
+        "--every",
+        "5",
+        &ev,
+        "--experiment-out",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    let (experiment, link) = neurolab_core::experiment::Experiment::read(&text).unwrap();
+    assert!(
+        experiment.reports.len() >= 7,
+        "{} reports",
+        experiment.reports.len()
+    );
+    assert_eq!(
+        link.script_text(),
+        Some(script.as_str()),
+        "the script is in the file's link"
+    );
+    let again = run(&["run", "--experiment", file.to_str().unwrap(), "--json"]);
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let out = String::from_utf8(again.stdout).unwrap();
+    let fin: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        fin["max_difference"], 0.0,
+        "natively the re-run is bit-identical"
+    );
+    assert_eq!(fin["recorded_reports"], experiment.reports.len());
+    // Tampered: the message names the field.
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, text.replace("p=11", "p=12")).unwrap();
+    let refused = run(&["run", "--experiment", bad.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&refused.stderr).to_string();
+    assert!(
+        msg.contains("field 'link'") && msg.contains("prime"),
+        "{msg}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

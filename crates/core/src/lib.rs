@@ -9,6 +9,7 @@
 //! each has the same modules (config, control, report, session). Nothing here may depend on
 //! leptos, web-sys or wasm-bindgen.
 
+pub mod experiment;
 pub mod link;
 pub mod protocol;
 pub mod registry;

@@ -62,6 +62,19 @@ pub struct Opened {
     /// Keys left out (bad values, over budget), in link order.
     pub dropped: Vec<String>,
     pub original: String,
+    /// The lab version that made the link (`nl`), when it is not this one.
+    pub made_by: Option<String>,
+}
+
+impl Opened {
+    /// What to tell the user when another version of neurolab made the link.
+    pub fn version_notice(&self) -> Option<String> {
+        self.made_by.as_ref().map(|v| {
+            format!(
+                "This link was made by neurolab {v}; this is neurolab {LAB_VERSION}. Its config and interventions open as written, but the numbers may differ where the training code, the defaults or a model changed between the two versions."
+            )
+        })
+    }
 }
 
 struct Parsed {
@@ -251,6 +264,7 @@ impl LabLink {
                     problem: None,
                     dropped: Vec::new(),
                     original,
+                    made_by: None,
                 }
             }
             Err(e) => {
@@ -259,6 +273,7 @@ impl LabLink {
                     problem: Some(e),
                     dropped: Vec::new(),
                     original,
+                    made_by: None,
                 }
             }
         };
@@ -301,11 +316,18 @@ impl LabLink {
         } else if let Err(e) = link.configs.set_from_pairs(lab, &parsed.lab_pairs) {
             problem.get_or_insert(e.into());
         }
+        let made_by = parsed
+            .common
+            .iter()
+            .find(|(k, _)| k == "nl")
+            .map(|(_, v)| v.chars().take(32).collect::<String>())
+            .filter(|v| v != LAB_VERSION);
         Opened {
             link,
             problem,
             dropped,
             original,
+            made_by,
         }
     }
 
@@ -431,6 +453,21 @@ mod tests {
         assert_eq!(opened.link.configs.grok.p, 23);
         assert!(opened.link.script_text().is_none());
         assert_eq!(opened.dropped, vec!["ev".to_string()]);
+    }
+
+    #[test]
+    fn a_link_of_another_version_opens_with_a_notice_naming_it() {
+        let opened = LabLink::open("v=1&nl=0.0.9&lab=grok&p=23");
+        assert!(opened.problem.is_none());
+        assert_eq!(opened.link.configs.grok.p, 23);
+        let notice = opened.version_notice().unwrap();
+        assert!(
+            notice.contains("neurolab 0.0.9") && notice.contains(LAB_VERSION),
+            "{notice}"
+        );
+        let same = LabLink::open(&LabLink::default().encode());
+        assert_eq!(same.version_notice(), None);
+        assert_eq!(LabLink::open("v=1&lab=grok").version_notice(), None);
     }
 
     #[test]

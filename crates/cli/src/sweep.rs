@@ -1,0 +1,484 @@
+//! `neurolab sweep --link L --seeds 0..N --set key=a,b,c … --out DIR`: a grid of experiments
+//! around one link, run locally in parallel (one `neurolab <lab> … --json` process per point),
+//! resumable (a point whose JSONL is complete is kept and skipped), with a summary CSV of every
+//! point's final numbers and a plot (SVG, through plotters) of one metric across the grid: mean
+//! and spread (min–max) over the seeds.
+
+use crate::CliError;
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use neurolab_core::link::LabLink;
+use plotters::prelude::*;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// Most points one sweep runs.
+pub const MAX_POINTS: usize = 10_000;
+
+pub fn command() -> Command {
+    Command::new("sweep")
+        .about("Run a grid of experiments around a link (seeds × values), in parallel and resumable, with a summary CSV and a plot")
+        .arg(Arg::new("link").long("link").required(true).value_name("URL").help("the experiment every point starts from"))
+        .arg(Arg::new("seeds").long("seeds").value_name("A..B").help("seeds A, A+1, …, B−1 (default: the link's seed only)"))
+        .arg(
+            Arg::new("set")
+                .long("set")
+                .value_name("KEY=V1,V2,…")
+                .action(ArgAction::Append)
+                .help("a link key and its values; several --set make the grid their product"),
+        )
+        .arg(Arg::new("out").long("out").required(true).value_name("DIR").help("one JSONL per point, summary.csv and the plot go here"))
+        .arg(
+            Arg::new("jobs")
+                .long("jobs")
+                .value_parser(clap::value_parser!(usize))
+                .help("points run at once (default: the cores here)"),
+        )
+        .arg(
+            Arg::new("metric")
+                .long("metric")
+                .default_value("test_acc")
+                .help("the final number plotted across the grid (a key of the final JSON object)"),
+        )
+        .arg(
+            Arg::new("rest")
+                .num_args(0..)
+                .trailing_var_arg(true)
+                .allow_hyphen_values(true)
+                .help("more flags for every point's command (--backend …)"),
+        )
+}
+
+/// One point of the grid: its overrides (link keys → values), in grid order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    pub values: Vec<(String, String)>,
+}
+
+impl Point {
+    /// A file-name-safe name: `wd=0.1,seed=2`.
+    pub fn name(&self) -> String {
+        self.values
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",")
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "=,.-_".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    }
+}
+
+/// `A..B` → A, …, B−1.
+pub fn parse_seeds(text: &str) -> Result<Vec<u64>, CliError> {
+    let bad = || CliError::Usage(format!("--seeds wants A..B (e.g. 0..5), got '{text}'"));
+    let (a, b) = text.split_once("..").ok_or_else(bad)?;
+    let (a, b): (u64, u64) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
+    if b <= a {
+        return Err(bad());
+    }
+    Ok((a..b).collect())
+}
+
+/// The grid: every `--set` key's values crossed, then the seeds (innermost).
+pub fn grid(sets: &[(String, Vec<String>)], seeds: &[u64]) -> Result<Vec<Point>, CliError> {
+    let mut points = vec![Point { values: Vec::new() }];
+    for (key, values) in sets {
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                values.iter().map(move |v| {
+                    let mut p = p.clone();
+                    p.values.push((key.clone(), v.clone()));
+                    p
+                })
+            })
+            .collect();
+    }
+    if !seeds.is_empty() {
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                seeds.iter().map(move |s| {
+                    let mut p = p.clone();
+                    p.values.push(("seed".into(), s.to_string()));
+                    p
+                })
+            })
+            .collect();
+    }
+    if points.len() > MAX_POINTS {
+        return Err(CliError::Usage(format!(
+            "the grid has {} points, more than the {MAX_POINTS} one sweep runs",
+            points.len()
+        )));
+    }
+    Ok(points)
+}
+
+fn parse_set(text: &str) -> Result<(String, Vec<String>), CliError> {
+    let (k, v) = text
+        .split_once('=')
+        .ok_or_else(|| CliError::Usage(format!("--set wants KEY=V1,V2,…, got '{text}'")))?;
+    let values: Vec<String> = v
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if k.is_empty() || values.is_empty() {
+        return Err(CliError::Usage(format!(
+            "--set wants KEY=V1,V2,…, got '{text}'"
+        )));
+    }
+    Ok((k.to_string(), values))
+}
+
+/// The point's command line: the lab, every key of the link (overridden by the point), its
+/// script, `--json`, then the extra flags.
+fn point_args(link: &LabLink, point: &Point, rest: &[String]) -> Vec<String> {
+    let mut args = vec![link.lab.name().to_string()];
+    for (key, value) in link.configs.pairs(link.lab) {
+        let value = point
+            .values
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(value, |(_, v)| v.clone());
+        args.push(format!("--{key}={value}"));
+    }
+    if let Some(ev) = link.script_text() {
+        args.push(format!("--ev={ev}"));
+    }
+    args.push("--json".into());
+    args.extend(rest.iter().cloned());
+    args
+}
+
+/// The final JSON object of a point's JSONL, if the point finished.
+fn final_of(path: &Path) -> Option<serde_json::Map<String, Value>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let last: Value = serde_json::from_str(text.lines().last()?).ok()?;
+    match last {
+        Value::Object(m) if m.get("final") == Some(&Value::Bool(true)) => Some(m),
+        _ => None,
+    }
+}
+
+pub fn run(m: &ArgMatches) -> Result<(), CliError> {
+    let text = m.get_one::<String>("link").map_or("", String::as_str);
+    let fragment = text.split_once('#').map_or(text, |(_, f)| f);
+    let link = LabLink::decode(fragment)
+        .map_err(|e| CliError::Usage(format!("the link does not open: {e}")))?;
+    let keys: Vec<&str> = link
+        .configs
+        .pairs(link.lab)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    let sets = m
+        .get_many::<String>("set")
+        .into_iter()
+        .flatten()
+        .map(|s| parse_set(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (k, _) in &sets {
+        if !keys.contains(&k.as_str()) || k == "seed" {
+            return Err(CliError::Usage(format!(
+                "--set {k}: not a key of the {} lab's link (seeds go in --seeds); its keys: {}",
+                link.lab.name(),
+                keys.join(", ")
+            )));
+        }
+    }
+    let seeds = match m.get_one::<String>("seeds") {
+        Some(s) => parse_seeds(s)?,
+        None => Vec::new(),
+    };
+    let points = grid(&sets, &seeds)?;
+    let out = PathBuf::from(m.get_one::<String>("out").expect("required"));
+    let dir = out.join("points");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CliError::Io(format!("cannot create {}: {e}", dir.display())))?;
+    let rest: Vec<String> = m
+        .get_many::<String>("rest")
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    let jobs = m
+        .get_one::<usize>("jobs")
+        .copied()
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let metric = m
+        .get_one::<String>("metric")
+        .cloned()
+        .unwrap_or_else(|| "test_acc".into());
+
+    let todo: Vec<&Point> = points
+        .iter()
+        .filter(|p| final_of(&dir.join(format!("{}.jsonl", p.name()))).is_none())
+        .collect();
+    eprintln!(
+        "{} points: {} done before, {} to run, {jobs} at a time",
+        points.len(),
+        points.len() - todo.len(),
+        todo.len()
+    );
+    let exe = std::env::current_exe().map_err(|e| CliError::Io(e.to_string()))?;
+    let next = AtomicUsize::new(0);
+    let finished = AtomicUsize::new(0);
+    let failures = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(todo.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(point) = todo.get(i) else { break };
+                let path = dir.join(format!("{}.jsonl", point.name()));
+                let partial = path.with_extension("jsonl.part");
+                let result = std::process::Command::new(&exe)
+                    .args(point_args(&link, point, &rest))
+                    .output();
+                match result {
+                    Ok(o) if o.status.success() => {
+                        // Written whole, then renamed: an interrupted point is run again.
+                        let ok = std::fs::write(&partial, &o.stdout)
+                            .and_then(|()| std::fs::rename(&partial, &path));
+                        if let Err(e) = ok {
+                            failures
+                                .lock()
+                                .unwrap()
+                                .push(format!("{}: {e}", point.name()));
+                        }
+                    }
+                    Ok(o) => failures.lock().unwrap().push(format!(
+                        "{}: {}",
+                        point.name(),
+                        String::from_utf8_lossy(&o.stderr).trim()
+                    )),
+                    Err(e) => failures
+                        .lock()
+                        .unwrap()
+                        .push(format!("{}: {e}", point.name())),
+                }
+                let n = finished.fetch_add(1, Ordering::SeqCst) + 1;
+                let width = 30;
+                let filled = n * width / todo.len().max(1);
+                eprint!(
+                    "\r[{}{}] {n}/{} points",
+                    "=".repeat(filled),
+                    " ".repeat(width - filled),
+                    todo.len()
+                );
+                let _ = std::io::stderr().flush();
+            });
+        }
+    });
+    if !todo.is_empty() {
+        eprintln!();
+    }
+    let rows = summary(&points, &dir, &out.join("summary.csv"))?;
+    plot(
+        &points,
+        &rows,
+        &sets,
+        &metric,
+        &out.join(format!("{metric}.svg")),
+    )?;
+    let failures = failures.into_inner().unwrap();
+    eprintln!(
+        "wrote {} and {}",
+        out.join("summary.csv").display(),
+        out.join(format!("{metric}.svg")).display()
+    );
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Lab(format!(
+            "{} points failed:\n{}",
+            failures.len(),
+            failures.join("\n")
+        )))
+    }
+}
+
+/// `summary.csv`: one row per finished point — its values, then every number of its final
+/// object (columns in first-seen order).
+fn summary(
+    points: &[Point],
+    dir: &Path,
+    path: &Path,
+) -> Result<Vec<Option<serde_json::Map<String, Value>>>, CliError> {
+    let rows: Vec<_> = points
+        .iter()
+        .map(|p| final_of(&dir.join(format!("{}.jsonl", p.name()))))
+        .collect();
+    let mut columns: Vec<String> = Vec::new();
+    for row in rows.iter().flatten() {
+        for (k, v) in row {
+            if v.is_number() && !columns.contains(k) {
+                columns.push(k.clone());
+            }
+        }
+    }
+    let keys: Vec<String> = points.first().map_or(Vec::new(), |p| {
+        p.values.iter().map(|(k, _)| k.clone()).collect()
+    });
+    let mut csv = String::from("point");
+    for k in keys.iter().chain(&columns) {
+        csv.push(',');
+        csv.push_str(k);
+    }
+    csv.push('\n');
+    for (p, row) in points.iter().zip(&rows) {
+        let Some(row) = row else { continue };
+        csv.push_str(&p.name().replace(',', ";"));
+        for (_, v) in &p.values {
+            csv.push(',');
+            csv.push_str(v);
+        }
+        for c in &columns {
+            csv.push(',');
+            if let Some(v) = row.get(c).filter(|v| v.is_number()) {
+                csv.push_str(&v.to_string());
+            }
+        }
+        csv.push('\n');
+    }
+    std::fs::write(path, csv)
+        .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))?;
+    Ok(rows)
+}
+
+/// The metric across the grid: one column per combination of the `--set` values (seeds
+/// pooled), its mean over seeds as a line and its min–max as a bar.
+fn plot(
+    points: &[Point],
+    rows: &[Option<serde_json::Map<String, Value>>],
+    sets: &[(String, Vec<String>)],
+    metric: &str,
+    path: &Path,
+) -> Result<(), CliError> {
+    let mut groups: BTreeMap<usize, (String, Vec<f64>)> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for (p, row) in points.iter().zip(rows) {
+        let label = p
+            .values
+            .iter()
+            .filter(|(k, _)| sets.iter().any(|(s, _)| s == k))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let i = match order.iter().position(|l| *l == label) {
+            Some(i) => i,
+            None => {
+                order.push(label.clone());
+                order.len() - 1
+            }
+        };
+        let entry = groups.entry(i).or_insert_with(|| (label, Vec::new()));
+        if let Some(v) = row
+            .as_ref()
+            .and_then(|r| r.get(metric))
+            .and_then(Value::as_f64)
+        {
+            if v.is_finite() {
+                entry.1.push(v);
+            }
+        }
+    }
+    let stats: Vec<(usize, String, f64, f64, f64)> = groups
+        .into_iter()
+        .filter(|(_, (_, v))| !v.is_empty())
+        .map(|(i, (label, v))| {
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            (i, label, mean, lo, hi)
+        })
+        .collect();
+    let draw = || -> Result<(), Box<dyn std::error::Error>> {
+        let root = SVGBackend::new(path, (720, 420)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let n = order.len().max(1);
+        let lo = stats.iter().map(|s| s.3).fold(f64::INFINITY, f64::min);
+        let hi = stats.iter().map(|s| s.4).fold(f64::NEG_INFINITY, f64::max);
+        let (lo, hi) = if lo.is_finite() && hi.is_finite() && hi > lo {
+            (lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
+        } else if lo.is_finite() {
+            (lo - 1.0, lo + 1.0)
+        } else {
+            (0.0, 1.0)
+        };
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("{metric}: mean and min–max over seeds"),
+                ("sans-serif", 18),
+            )
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(56)
+            .build_cartesian_2d(-0.5..n as f64 - 0.5, lo..hi)?;
+        let labels = order.clone();
+        chart
+            .configure_mesh()
+            .x_labels(n.min(12))
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 {
+                    labels.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc(metric)
+            .draw()?;
+        let blue = RGBColor(37, 99, 235);
+        chart.draw_series(stats.iter().map(|(i, _, _, lo, hi)| {
+            PathElement::new(
+                vec![(*i as f64, *lo), (*i as f64, *hi)],
+                blue.stroke_width(2),
+            )
+        }))?;
+        chart.draw_series(LineSeries::new(
+            stats.iter().map(|(i, _, m, _, _)| (*i as f64, *m)),
+            blue,
+        ))?;
+        chart.draw_series(
+            stats
+                .iter()
+                .map(|(i, _, m, _, _)| Circle::new((*i as f64, *m), 4, blue.filled())),
+        )?;
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| CliError::Io(format!("cannot draw {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grid_crosses_the_values_and_the_seeds() {
+        let sets = vec![("wd".to_string(), vec!["0.1".into(), "1".into()])];
+        let g = grid(&sets, &parse_seeds("0..3").unwrap()).unwrap();
+        assert_eq!(g.len(), 6);
+        assert_eq!(g[0].name(), "wd=0.1,seed=0");
+        assert_eq!(g[5].name(), "wd=1,seed=2");
+        assert!(parse_seeds("3..1").is_err());
+        assert!(parse_set("wd").is_err());
+        assert_eq!(grid(&[], &[]).unwrap().len(), 1);
+    }
+}
