@@ -77,7 +77,7 @@ describe('the grokking mechanism', () => {
     const excluded = Number(progress.match(/excluded loss ([\d.e-]+)/)?.[1]);
     assert.ok(restricted < 0.1 && excluded > 10 * restricted, progress);
     const giniEnd = await gini(page);
-    for (const id of ['chart-loss', 'chart-acc', 'chart-fourier', 'chart-moved', 'spectrum', 'freq-heat', 'neuron-heat']) {
+    for (const id of ['chart-loss', 'chart-acc', 'chart-fourier', 'chart-moved', 'chart-cka', 'spectrum', 'freq-heat', 'neuron-heat']) {
       assert.ok(await drawn(page, id), `${id} is drawn`);
     }
     await page.screenshot({ path: artifact('grok-mechanism-grokked.png'), fullPage: true });

@@ -42,15 +42,17 @@ pub enum Chart {
     WeightNorm,
     Fourier,
     Moved,
+    Cka,
 }
 
 impl Chart {
-    pub const ALL: [Chart; 5] = [
+    pub const ALL: [Chart; 6] = [
         Chart::Loss,
         Chart::Accuracy,
         Chart::WeightNorm,
         Chart::Fourier,
         Chart::Moved,
+        Chart::Cka,
     ];
 
     pub fn title(self) -> &'static str {
@@ -59,7 +61,8 @@ impl Chart {
             Chart::Accuracy => "accuracy",
             Chart::WeightNorm => "weight norm",
             Chart::Fourier => "key frequencies: share of the embedding's power, Gini",
-            Chart::Moved => "how far it moved: ‖W−W₀‖/‖W₀‖ per layer, CKA with step 0",
+            Chart::Moved => "how far the weights moved: ‖W−W₀‖/‖W₀‖ per layer",
+            Chart::Cka => "how far the representation moved: CKA of the hidden layer with step 0",
         }
     }
 
@@ -70,13 +73,14 @@ impl Chart {
             Chart::WeightNorm => "chart-norm",
             Chart::Fourier => "chart-fourier",
             Chart::Moved => "chart-moved",
+            Chart::Cka => "chart-cka",
         }
     }
 
     fn y(self) -> YAxis {
         match self {
             Chart::Loss => YAxis::Decades,
-            Chart::Accuracy | Chart::Fourier => YAxis::Fixed(0.0, 1.02),
+            Chart::Accuracy | Chart::Fourier | Chart::Cka => YAxis::Fixed(0.0, 1.02),
             Chart::WeightNorm | Chart::Moved => YAxis::Padded,
         }
     }
@@ -180,9 +184,11 @@ impl Chart {
                                         .map(|c| (f64::from(a.step), f64::from(c.relative)))
                                 })
                                 .collect();
-                            push(name(layer), COLORS[(j + 2) % COLORS.len()], points, true);
+                            push(name(layer), COLORS[(j + 2) % COLORS.len()], points, false);
                         }
                     }
+                }
+                Chart::Cka => {
                     let color = if alone { TEST } else { run_color(i) };
                     push(name("CKA"), color, analysed(&|a| a.cka), false);
                 }
@@ -222,7 +228,7 @@ fn stage_bands(run: &RunView, x_hi: f64) -> Vec<Band> {
 struct Hover {
     report: StepReport,
     /// Marker position per chart, in percent of the canvas width.
-    left_pct: [Option<f64>; 5],
+    left_pct: [Option<f64>; Chart::ALL.len()],
 }
 
 pub fn panels(ctx: LabCtx<GrokLab>) -> impl IntoView {
