@@ -131,13 +131,7 @@ impl<L: PageLab> LabCtx<L> {
 
     fn set_script(self, script: &Script<L::Control>) {
         let text = script.encode();
-        self.shell.link.update(|l| {
-            if text.is_empty() {
-                l.scripts.remove(L::NAME);
-            } else {
-                l.scripts.insert(L::NAME.to_string(), text);
-            }
-        });
+        self.shell.link.update(|l| l.set_script_text(L::NAME, text));
     }
 
     /// A control the worker applied at `at`: into the link's script, in position order.

@@ -195,6 +195,15 @@ fn Header() -> impl IntoView {
     }
 }
 
+/// A banner's close button: clears the signal the banner shows.
+fn close<T: Send + Sync + 'static>(shown: RwSignal<Option<T>>) -> impl IntoView {
+    view! {
+        <button class="close" aria-label="close" on:click=move |_| shown.set(None)>
+            "×"
+        </button>
+    }
+}
+
 #[component]
 fn Banners() -> impl IntoView {
     let shell = expect_context::<Shell>();
@@ -225,13 +234,7 @@ fn Banners() -> impl IntoView {
                                 aria-label="the link as it was opened"
                                 prop:value=p.original
                             />
-                            <button
-                                class="close"
-                                aria-label="close"
-                                on:click=move |_| shell.problem.set(None)
-                            >
-                                "×"
-                            </button>
+                            {close(shell.problem)}
                         </div>
                     }
                 })
@@ -244,13 +247,7 @@ fn Banners() -> impl IntoView {
                     view! {
                         <div class="banner" data-testid="version-notice" role="status">
                             {notice}
-                            <button
-                                class="close"
-                                aria-label="close"
-                                on:click=move |_| shell.version_notice.set(None)
-                            >
-                                "×"
-                            </button>
+                            {close(shell.version_notice)}
                         </div>
                     }
                 })

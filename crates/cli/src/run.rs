@@ -10,7 +10,6 @@ use neurolab_base::msg::{LabCommand, LabEvent};
 use neurolab_base::{LabConfig, Position, Script, StopReason, Unit};
 use neurolab_core::experiment::{max_difference, Experiment, Ran};
 use neurolab_core::protocol::Event;
-use neurolab_core::Registered as _;
 use neurolab_worker::engine::HasRunner;
 use neurolab_worker::env::{now_ms, Env};
 use neurolab_worker::Engine;

@@ -229,12 +229,12 @@ impl LabLink {
             .filter(|t| !t.is_empty())
     }
 
-    /// Set (or, with an empty text, clear) the link's lab's script.
-    pub fn set_script_text(&mut self, text: String) {
+    /// Set (or, with an empty text, clear) the script of the lab named `lab`.
+    pub fn set_script_text(&mut self, lab: &str, text: String) {
         if text.is_empty() {
-            self.scripts.remove(self.lab.name());
+            self.scripts.remove(lab);
         } else {
-            self.scripts.insert(self.lab.name().to_string(), text);
+            self.scripts.insert(lab.to_string(), text);
         }
     }
 
@@ -430,7 +430,7 @@ mod tests {
                 .unwrap();
         }
         let mut link = LabLink::default();
-        link.set_script_text(script.encode());
+        link.set_script_text("grok", script.encode());
         let encoded = link.encode();
         assert!(encoded.contains("&ev=1."), "{encoded}");
         assert!(encoded.len() < 2000, "{} characters", encoded.len());
