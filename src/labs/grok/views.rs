@@ -61,8 +61,8 @@ impl Chart {
             Chart::Accuracy => "accuracy",
             Chart::WeightNorm => "weight norm",
             Chart::Fourier => "key frequencies: share of the embedding's power, Gini",
-            Chart::Moved => "how far the weights moved: ‖W−W₀‖/‖W₀‖ per layer",
-            Chart::Cka => "how far the representation moved: CKA of the hidden layer with step 0",
+            Chart::Moved => "weights moved: ‖W−W₀‖/‖W₀‖ per layer",
+            Chart::Cka => "representation moved: CKA with step 0",
         }
     }
 
