@@ -57,23 +57,10 @@ impl<C: Serialize + DeserializeOwned + Clone> Script<C> {
         self.events.len()
     }
 
-    /// Record `control` at `at`; an event earlier than the last one is refused (a script only
-    /// moves forward), as is one past [`MAX_EVENTS`].
+    /// Record `control` at `at`, after the others; an event earlier than the last one is
+    /// refused (a script only moves forward), as is one past [`MAX_EVENTS`].
     pub fn push(&mut self, at: f64, control: C) -> Result<(), ConfigError> {
-        if self.events.len() >= MAX_EVENTS {
-            return Err(ConfigError::rule(
-                KEY,
-                format!("a run keeps at most {MAX_EVENTS} interventions in its link"),
-            ));
-        }
-        if !at.is_finite() || at < 0.0 || self.events.last().is_some_and(|e| at < e.at) {
-            return Err(ConfigError::rule(
-                KEY,
-                format!("an intervention at {at} comes before the previous one"),
-            ));
-        }
-        self.events.push(Scripted { at, control });
-        Ok(())
+        self.insert(self.events.len(), at, control)
     }
 
     /// Insert `control` at `index` (the first event not yet applied) at position `at`: a control
@@ -85,13 +72,22 @@ impl<C: Serialize + DeserializeOwned + Clone> Script<C> {
         if self.events.len() >= MAX_EVENTS {
             return Err(ConfigError::rule(
                 KEY,
-                format!("a run keeps at most {MAX_EVENTS} interventions in its link; this one was applied but is not in the link"),
+                format!("a run's link keeps at most {MAX_EVENTS} interventions; this one is not recorded"),
             ));
         }
-        if !at.is_finite() || before.is_some_and(|b| at < b) || after.is_some_and(|a| at > a) {
+        let wrong = if !at.is_finite() || at < 0.0 {
+            Some("is not a position")
+        } else if before.is_some_and(|b| at < b) {
+            Some("comes before the previous one")
+        } else if after.is_some_and(|a| at > a) {
+            Some("comes after the next one")
+        } else {
+            None
+        };
+        if let Some(wrong) = wrong {
             return Err(ConfigError::rule(
                 KEY,
-                format!("an intervention at {at} is out of order in the script"),
+                format!("an intervention at {at} {wrong}"),
             ));
         }
         self.events.insert(index, Scripted { at, control });

@@ -93,18 +93,33 @@ fn link_args(m: &ArgMatches) -> Result<Vec<String>, CliError> {
     let fragment = text.split_once('#').map_or(text.as_str(), |(_, f)| f);
     let link = neurolab_core::link::LabLink::decode(fragment)
         .map_err(|e| CliError::Usage(format!("the link does not open: {e}")))?;
-    let mut args = vec!["neurolab".to_string(), link.lab.name().to_string()];
-    for (key, value) in link.configs.pairs(link.lab) {
-        args.push(format!("--{key}={value}"));
-    }
-    if let Some(ev) = link.script_text() {
-        args.push(format!("--ev={ev}"));
-    }
+    let mut args = vec!["neurolab".to_string()];
+    args.extend(lab_args(&link, &[]));
     if let Some(path) = compare {
         args.push(format!("--compare={path}"));
     }
     args.extend(m.get_many::<String>("rest").into_iter().flatten().cloned());
     Ok(args)
+}
+
+/// A link as its lab's command line: the lab, every key as `--key=value` (a key in `overrides`
+/// takes its value from there) and the script as `--ev`.
+pub fn lab_args(
+    link: &neurolab_core::link::LabLink,
+    overrides: &[(String, String)],
+) -> Vec<String> {
+    let mut args = vec![link.lab.name().to_string()];
+    for (key, value) in link.configs.pairs(link.lab) {
+        let value = overrides
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(value, |(_, v)| v.clone());
+        args.push(format!("--{key}={value}"));
+    }
+    if let Some(ev) = link.script_text() {
+        args.push(format!("--ev={ev}"));
+    }
+    args
 }
 
 fn dispatch(name: &str, m: &ArgMatches, bench: bool) -> Result<(), CliError> {

@@ -145,21 +145,10 @@ fn parse_set(text: &str) -> Result<(String, Vec<String>), CliError> {
     Ok((k.to_string(), values))
 }
 
-/// The point's command line: the lab, every key of the link (overridden by the point), its
-/// script, `--json`, then the extra flags.
+/// The point's command line: the link as its lab's command with the point's values, `--json`,
+/// then the extra flags.
 fn point_args(link: &LabLink, point: &Point, rest: &[String]) -> Vec<String> {
-    let mut args = vec![link.lab.name().to_string()];
-    for (key, value) in link.configs.pairs(link.lab) {
-        let value = point
-            .values
-            .iter()
-            .find(|(k, _)| k == key)
-            .map_or(value, |(_, v)| v.clone());
-        args.push(format!("--{key}={value}"));
-    }
-    if let Some(ev) = link.script_text() {
-        args.push(format!("--ev={ev}"));
-    }
+    let mut args = crate::lab_args(link, &point.values);
     args.push("--json".into());
     args.extend(rest.iter().cloned());
     args
