@@ -21,6 +21,15 @@ if ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; then
 fi
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 
+# `neurolab sweep --slurm` is tested against a real single-node Slurm cluster on localhost
+# (Debian's slurm-wlm and munge, installed and started here, stopped at the end).
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+printf '\n== local Slurm cluster (scripts/slurm-local.sh)\n'
+$SUDO scripts/slurm-local.sh start
+trap '$SUDO scripts/slurm-local.sh stop >/dev/null 2>&1 || true' EXIT
+export NEUROLAB_SLURM=1
+
 printf '\n== native tests (cargo test --release)\n'
 cargo test --release --workspace
 

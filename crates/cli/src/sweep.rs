@@ -2,7 +2,8 @@
 //! around one link, run locally in parallel (one `neurolab <lab> … --json` process per point),
 //! resumable (a point whose JSONL is complete is kept and skipped), with a summary CSV of every
 //! point's final numbers and a plot (SVG, through plotters) of one metric across the grid: mean
-//! and spread (min–max) over the seeds.
+//! and spread (min–max) over the seeds. `--slurm` runs the points as a Slurm job array instead
+//! (`sbatch --array`, one task per point running the same command) and gathers the same summary.
 
 use crate::CliError;
 use clap::{Arg, ArgAction, ArgMatches, Command};
@@ -21,7 +22,7 @@ pub const MAX_POINTS: usize = 10_000;
 pub fn command() -> Command {
     Command::new("sweep")
         .about("Run a grid of experiments around a link (seeds × values), in parallel and resumable, with a summary CSV and a plot")
-        .arg(Arg::new("link").long("link").required(true).value_name("URL").help("the experiment every point starts from"))
+        .arg(Arg::new("link").long("link").required_unless_present("slurm-task").value_name("URL").help("the experiment every point starts from"))
         .arg(Arg::new("seeds").long("seeds").value_name("A..B").help("seeds A, A+1, …, B−1 (default: the link's seed only)"))
         .arg(
             Arg::new("set")
@@ -30,7 +31,7 @@ pub fn command() -> Command {
                 .action(ArgAction::Append)
                 .help("a link key and its values; several --set make the grid their product"),
         )
-        .arg(Arg::new("out").long("out").required(true).value_name("DIR").help("one JSONL per point, summary.csv and the plot go here"))
+        .arg(Arg::new("out").long("out").required_unless_present("slurm-task").value_name("DIR").help("one JSONL per point, summary.csv and the plot go here"))
         .arg(
             Arg::new("jobs")
                 .long("jobs")
@@ -42,6 +43,33 @@ pub fn command() -> Command {
                 .long("metric")
                 .default_value("test_acc")
                 .help("the final number plotted across the grid (a key of the final JSON object)"),
+        )
+        .arg(
+            Arg::new("slurm")
+                .long("slurm")
+                .action(ArgAction::SetTrue)
+                .help("submit the points left as a Slurm job array (sbatch --array, one task per point), wait for it and gather the summary"),
+        )
+        .arg(
+            Arg::new("slurm-args")
+                .long("slurm-args")
+                .value_name("ARGS")
+                .allow_hyphen_values(true)
+                .help("more sbatch options, split at spaces ('--partition=short --time=00:30:00 --account=lab')"),
+        )
+        .arg(
+            Arg::new("no-wait")
+                .long("no-wait")
+                .action(ArgAction::SetTrue)
+                .requires("slurm")
+                .help("with --slurm: submit and return; run the same sweep again later to gather the summary"),
+        )
+        .arg(
+            Arg::new("slurm-task")
+                .long("slurm-task")
+                .value_name("FILE:INDEX")
+                .hide(true)
+                .help("(run by a Slurm array task) run point INDEX of the task file"),
         )
         .arg(
             Arg::new("rest")
@@ -164,7 +192,122 @@ fn final_of(path: &Path) -> Option<serde_json::Map<String, Value>> {
     }
 }
 
+/// Runs one point with this executable, its JSONL written whole then renamed (an interrupted
+/// point is run again); the error names the point.
+fn run_point(exe: &Path, args: &[String], path: &Path, name: &str) -> Result<(), String> {
+    let partial = path.with_extension("jsonl.part");
+    match std::process::Command::new(exe).args(args).output() {
+        Ok(o) if o.status.success() => std::fs::write(&partial, &o.stdout)
+            .and_then(|()| std::fs::rename(&partial, path))
+            .map_err(|e| format!("{name}: {e}")),
+        Ok(o) => Err(format!(
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => Err(format!("{name}: {e}")),
+    }
+}
+
+/// The points a Slurm array runs: one task per entry.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SlurmTask {
+    name: String,
+    args: Vec<String>,
+    path: PathBuf,
+}
+
+/// Most tasks in one job array (Slurm's default `MaxArraySize` is 1001): a larger grid goes
+/// as several arrays.
+const ARRAY_MAX: usize = 1000;
+
+/// `--slurm-task FILE:INDEX`: what one array task runs.
+fn slurm_task(spec: &str) -> Result<(), CliError> {
+    let (file, index) = spec
+        .rsplit_once(':')
+        .ok_or_else(|| CliError::Usage(format!("--slurm-task wants FILE:INDEX, got '{spec}'")))?;
+    let index: usize = index
+        .parse()
+        .map_err(|_| CliError::Usage(format!("--slurm-task wants FILE:INDEX, got '{spec}'")))?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| CliError::Io(format!("cannot read {file}: {e}")))?;
+    let tasks: Vec<SlurmTask> = serde_json::from_str(&text)
+        .map_err(|e| CliError::Io(format!("{file} is not a task file: {e}")))?;
+    let task = tasks
+        .get(index)
+        .ok_or_else(|| CliError::Usage(format!("{file} has {} tasks, not {index}", tasks.len())))?;
+    let exe = std::env::current_exe().map_err(|e| CliError::Io(e.to_string()))?;
+    run_point(&exe, &task.args, &task.path, &task.name).map_err(CliError::Lab)
+}
+
+/// Submits `tasks` as job arrays of at most [`ARRAY_MAX`] tasks each, one `sbatch` per array
+/// (waiting for all of them unless `no_wait`).
+fn submit_slurm(
+    out: &Path,
+    tasks: &[SlurmTask],
+    extra: &[String],
+    no_wait: bool,
+) -> Result<(), CliError> {
+    let slurm = out.join("slurm");
+    std::fs::create_dir_all(&slurm)
+        .map_err(|e| CliError::Io(format!("cannot create {}: {e}", slurm.display())))?;
+    let exe = std::env::current_exe().map_err(|e| CliError::Io(e.to_string()))?;
+    let chunks: Vec<&[SlurmTask]> = tasks.chunks(ARRAY_MAX).collect();
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for (c, chunk) in chunks.iter().enumerate() {
+            let (slurm, exe, results) = (&slurm, &exe, &results);
+            scope.spawn(move || {
+                let file = slurm.join(format!("tasks-{c}.json"));
+                let written = serde_json::to_string_pretty(chunk)
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| std::fs::write(&file, t).map_err(|e| e.to_string()));
+                let result = written.and_then(|()| {
+                    let mut cmd = std::process::Command::new("sbatch");
+                    cmd.arg("--parsable")
+                        .arg(format!("--array=0-{}", chunk.len() - 1))
+                        .arg("--job-name=neurolab-sweep")
+                        .arg(format!("--output={}/%A_%a.log", slurm.display()));
+                    if !no_wait {
+                        cmd.arg("--wait");
+                    }
+                    cmd.args(extra).arg(format!(
+                        "--wrap=exec '{}' sweep --slurm-task '{}:'\"$SLURM_ARRAY_TASK_ID\"",
+                        exe.display(),
+                        file.display()
+                    ));
+                    let o = cmd.output().map_err(|e| {
+                        format!("cannot run sbatch ({e}): is Slurm installed here?")
+                    })?;
+                    let job = String::from_utf8_lossy(&o.stdout).trim().to_string();
+                    // With --wait, sbatch exits with the highest task's code: failed points are
+                    // named from their files below, so only a submission without a job id fails.
+                    if job.is_empty() {
+                        return Err(format!(
+                            "sbatch failed: {}",
+                            String::from_utf8_lossy(&o.stderr).trim()
+                        ));
+                    }
+                    Ok(job)
+                });
+                results.lock().unwrap().push(result);
+            });
+        }
+    });
+    for result in results.into_inner().unwrap() {
+        let job = result.map_err(CliError::Lab)?;
+        eprintln!(
+            "Slurm job {job}: {} (logs in {})",
+            if no_wait { "submitted" } else { "finished" },
+            slurm.display()
+        );
+    }
+    Ok(())
+}
+
 pub fn run(m: &ArgMatches) -> Result<(), CliError> {
+    if let Some(spec) = m.get_one::<String>("slurm-task") {
+        return slurm_task(spec);
+    }
     let text = m.get_one::<String>("link").map_or("", String::as_str);
     let fragment = text.split_once('#').map_or(text, |(_, f)| f);
     let link = LabLink::decode(fragment)
@@ -199,6 +342,11 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
     let dir = out.join("points");
     std::fs::create_dir_all(&dir)
         .map_err(|e| CliError::Io(format!("cannot create {}: {e}", dir.display())))?;
+    // Array tasks may start elsewhere: they get absolute paths.
+    let out = out
+        .canonicalize()
+        .map_err(|e| CliError::Io(format!("cannot resolve {}: {e}", out.display())))?;
+    let dir = out.join("points");
     let rest: Vec<String> = m
         .get_many::<String>("rest")
         .into_iter()
@@ -220,62 +368,49 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
         .filter(|p| final_of(&dir.join(format!("{}.jsonl", p.name()))).is_none())
         .collect();
     eprintln!(
-        "{} points: {} done before, {} to run, {jobs} at a time",
+        "{} points: {} done before, {} to run, {}",
         points.len(),
         points.len() - todo.len(),
-        todo.len()
+        todo.len(),
+        if m.get_flag("slurm") {
+            "as a Slurm job array".to_string()
+        } else {
+            format!("{jobs} at a time")
+        }
     );
     let exe = std::env::current_exe().map_err(|e| CliError::Io(e.to_string()))?;
-    let next = AtomicUsize::new(0);
-    let finished = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.min(todo.len()) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(point) = todo.get(i) else { break };
-                let path = dir.join(format!("{}.jsonl", point.name()));
-                let partial = path.with_extension("jsonl.part");
-                let result = std::process::Command::new(&exe)
-                    .args(point_args(&link, point, &rest))
-                    .output();
-                match result {
-                    Ok(o) if o.status.success() => {
-                        // Written whole, then renamed: an interrupted point is run again.
-                        let ok = std::fs::write(&partial, &o.stdout)
-                            .and_then(|()| std::fs::rename(&partial, &path));
-                        if let Err(e) = ok {
-                            failures
-                                .lock()
-                                .unwrap()
-                                .push(format!("{}: {e}", point.name()));
-                        }
-                    }
-                    Ok(o) => failures.lock().unwrap().push(format!(
-                        "{}: {}",
-                        point.name(),
-                        String::from_utf8_lossy(&o.stderr).trim()
-                    )),
-                    Err(e) => failures
-                        .lock()
-                        .unwrap()
-                        .push(format!("{}: {e}", point.name())),
-                }
-                let n = finished.fetch_add(1, Ordering::SeqCst) + 1;
-                let width = 30;
-                let filled = n * width / todo.len().max(1);
-                eprint!(
-                    "\r[{}{}] {n}/{} points",
-                    "=".repeat(filled),
-                    " ".repeat(width - filled),
-                    todo.len()
-                );
-                let _ = std::io::stderr().flush();
-            });
+    let path_of = |p: &Point| dir.join(format!("{}.jsonl", p.name()));
+    if m.get_flag("slurm") {
+        let tasks: Vec<SlurmTask> = todo
+            .iter()
+            .map(|p| SlurmTask {
+                name: p.name(),
+                args: point_args(&link, p, &rest),
+                path: path_of(p),
+            })
+            .collect();
+        let extra: Vec<String> = m
+            .get_one::<String>("slurm-args")
+            .map(|a| a.split_whitespace().map(String::from).collect())
+            .unwrap_or_default();
+        if !tasks.is_empty() {
+            submit_slurm(&out, &tasks, &extra, m.get_flag("no-wait"))?;
         }
-    });
-    if !todo.is_empty() {
-        eprintln!();
+        if m.get_flag("no-wait") && !tasks.is_empty() {
+            return Ok(());
+        }
+        for p in &todo {
+            if final_of(&path_of(p)).is_none() {
+                failures.lock().unwrap().push(format!(
+                    "{}: no finished JSONL (see its log in {})",
+                    p.name(),
+                    out.join("slurm").display()
+                ));
+            }
+        }
+    } else {
+        run_local(&exe, &link, &todo, &rest, jobs, &path_of, &failures);
     }
     let rows = summary(&points, &dir, &out.join("summary.csv"))?;
     plot(
@@ -299,6 +434,45 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
             failures.len(),
             failures.join("\n")
         )))
+    }
+}
+
+/// Runs `todo` here, `jobs` at a time, with a progress bar.
+fn run_local(
+    exe: &Path,
+    link: &LabLink,
+    todo: &[&Point],
+    rest: &[String],
+    jobs: usize,
+    path_of: &(dyn Fn(&Point) -> PathBuf + Sync),
+    failures: &Mutex<Vec<String>>,
+) {
+    let next = AtomicUsize::new(0);
+    let finished = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(todo.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(point) = todo.get(i) else { break };
+                let args = point_args(link, point, rest);
+                if let Err(e) = run_point(exe, &args, &path_of(point), &point.name()) {
+                    failures.lock().unwrap().push(e);
+                }
+                let n = finished.fetch_add(1, Ordering::SeqCst) + 1;
+                let width = 30;
+                let filled = n * width / todo.len().max(1);
+                eprint!(
+                    "\r[{}{}] {n}/{} points",
+                    "=".repeat(filled),
+                    " ".repeat(width - filled),
+                    todo.len()
+                );
+                let _ = std::io::stderr().flush();
+            });
+        }
+    });
+    if !todo.is_empty() {
+        eprintln!();
     }
 }
 

@@ -257,20 +257,7 @@ fn a_sweep_runs_its_grid_in_parallel_resumes_and_summarises() {
     assert!(log.contains("4 points: 3 done before, 1 to run"), "{log}");
     let again = std::fs::read_to_string(out.join("summary.csv")).unwrap();
     // The re-run point has the same numbers, timings aside.
-    let numbers = |csv: &str| -> Vec<Vec<String>> {
-        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
-        csv.lines()
-            .skip(1)
-            .map(|l| {
-                l.split(',')
-                    .zip(&header)
-                    .filter(|(_, h)| !["wall_s", "steps_per_s", "setup_s"].contains(h))
-                    .map(|(c, _)| c.to_string())
-                    .collect()
-            })
-            .collect()
-    };
-    assert_eq!(numbers(&again), numbers(&csv));
+    assert_eq!(sweep_numbers(&again), sweep_numbers(&csv));
     // A key the lab does not have is refused with the lab's keys.
     let bad = std::process::Command::new(env!("CARGO_BIN_EXE_neurolab"))
         .args(["sweep", "--link", link, "--set", "beta=1,2", "--out"])
@@ -280,6 +267,77 @@ fn a_sweep_runs_its_grid_in_parallel_resumes_and_summarises() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a key of the grok lab's link"));
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A sweep's numbers without its timings, row by row.
+fn sweep_numbers(csv: &str) -> Vec<Vec<String>> {
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    csv.lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .zip(&header)
+                .filter(|(_, h)| !["wall_s", "steps_per_s", "setup_s"].contains(h))
+                .map(|(c, _)| c.to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// Against a real Slurm cluster: scripts/test.sh starts a single-node one on localhost
+/// (scripts/slurm-local.sh) and sets NEUROLAB_SLURM=1.
+#[test]
+fn a_sweep_runs_as_a_slurm_job_array_with_the_numbers_of_a_local_one() {
+    if std::env::var("NEUROLAB_SLURM").is_err() {
+        eprintln!("skipped: NEUROLAB_SLURM is not set (scripts/test.sh starts a local Slurm cluster and sets it)");
+        return;
+    }
+    let base = std::env::temp_dir().join(format!("neurolab-slurm-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let link = "#v=1&lab=grok&model=mlp&p=11&hidden=16&steps=30&every=10&lr=0.01&backend=cpu";
+    let sweep = |out: &std::path::Path, extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_neurolab"))
+            .args([
+                "sweep", "--link", link, "--seeds", "0..2", "--set", "wd=0.1,1",
+            ])
+            .args(extra)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let on_slurm = sweep(
+        &base.join("slurm"),
+        &["--slurm", "--slurm-args", "--time=10"],
+    );
+    let log = String::from_utf8_lossy(&on_slurm.stderr).to_string();
+    assert!(on_slurm.status.success(), "{log}");
+    assert!(log.contains("4 to run, as a Slurm job array"), "{log}");
+    assert!(
+        log.contains("Slurm job ") && log.contains(": finished"),
+        "{log}"
+    );
+    let tasks = std::fs::read_to_string(base.join("slurm/slurm/tasks-0.json")).unwrap();
+    assert_eq!(
+        tasks.matches("\"name\"").count(),
+        4,
+        "one array task per point"
+    );
+    let local = sweep(&base.join("local"), &["--jobs", "2"]);
+    assert!(local.status.success());
+    let a = std::fs::read_to_string(base.join("slurm/summary.csv")).unwrap();
+    let b = std::fs::read_to_string(base.join("local/summary.csv")).unwrap();
+    assert_eq!(a.lines().count(), 5, "{a}");
+    assert_eq!(sweep_numbers(&a), sweep_numbers(&b));
+    // Run again: every point is done, nothing is submitted, the summary is the same.
+    let again = sweep(&base.join("slurm"), &["--slurm"]);
+    let log = String::from_utf8_lossy(&again.stderr).to_string();
+    assert!(again.status.success(), "{log}");
+    assert!(
+        log.contains("4 done before, 0 to run") && !log.contains(": finished"),
+        "{log}"
+    );
+    let _ = std::fs::remove_dir_all(&base);
 }
 
 #[test]

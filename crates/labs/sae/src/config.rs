@@ -6,6 +6,7 @@
 use neurolab_base::budget::{f32s, prod, Estimate};
 use neurolab_base::field::Field;
 use neurolab_base::{ConfigError, LabConfig, Position, Preset};
+use neurolab_grok::config::ModelKind;
 use neurolab_grok::config::{is_prime, P_MAX, P_MIN, STEPS_MAX};
 use neurolab_grok::GrokConfig;
 use serde::{Deserialize, Serialize};
@@ -154,6 +155,11 @@ pub struct SaeConfig {
     pub grok_p: u32,
     /// Grok sources: training steps of the preset trained on the spot.
     pub grok_steps: u32,
+    /// Grok sources: the rest of the grokking run trained on the spot (its model follows
+    /// `source`; its modulus, steps and seed are `grok_p`, `grok_steps` and `seed`). The link
+    /// carries all of it, so a link names its source whatever a later version's presets say.
+    #[serde(default)]
+    pub grok: GrokConfig,
 }
 
 impl Default for SaeConfig {
@@ -188,6 +194,7 @@ impl SaeConfig {
             toy_samples: 16_384,
             grok_p: 97,
             grok_steps: 1000,
+            grok: GrokConfig::preset_mlp(),
         };
         match source {
             SaeSource::Toy => toy,
@@ -215,6 +222,7 @@ impl SaeConfig {
                 batch: 512,
                 grok_p: 113,
                 grok_steps: 3000,
+                grok: GrokConfig::preset_transformer(),
                 ..toy
             },
         }
@@ -230,11 +238,13 @@ impl SaeConfig {
 
     /// The grokking preset a grok source trains on the spot.
     pub fn grok_preset(&self) -> GrokConfig {
-        let mut g = match self.source {
-            SaeSource::GrokTransformer => GrokConfig::preset_transformer(),
-            _ => GrokConfig::preset_mlp(),
+        let mut g = self.grok.clone();
+        g.model = match self.source {
+            SaeSource::GrokTransformer => ModelKind::Transformer,
+            _ => ModelKind::Mlp,
         };
         g.p = self.grok_p;
+        g.forks.clear();
         g.seed = self.seed;
         g.steps = self.grok_steps.max(1);
         g
@@ -257,6 +267,40 @@ impl SaeConfig {
 }
 
 type F = Field<SaeConfig>;
+
+/// Grokking keys a grok source sets elsewhere (`source`, `grok_p`, `grok_steps`, `seed`) or that
+/// do not change the trained weights (readbacks, analyses, forks).
+const GROK_OWN: &[&str] = &["model", "p", "steps", "seed", "every", "ana", "fork"];
+
+/// The grokking run's pinned keys, `key-value` joined by `_`, in its table's order.
+fn grok_text(g: &GrokConfig) -> String {
+    GrokConfig::fields()
+        .iter()
+        .filter(|f| !GROK_OWN.contains(&f.key) && f.applies(g) && f.shown(g))
+        .map(|f| format!("{}-{}", f.key, f.get(g)))
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// Sets the grokking run's keys from [`grok_text`]'s form, over the source's preset.
+fn set_grok_text(c: &mut SaeConfig, text: &str) -> Result<(), String> {
+    let mut g = c.grok.clone();
+    for item in text.split('_').filter(|s| !s.is_empty()) {
+        let (key, value) = item
+            .split_once('-')
+            .ok_or_else(|| format!("the grokking run's keys as key-value, not '{item}'"))?;
+        let field = neurolab_base::field::find::<GrokConfig>(key)
+            .filter(|f| !GROK_OWN.contains(&f.key))
+            .ok_or_else(|| {
+                format!("the grokking run's keys ('{key}' is not one this source takes)")
+            })?;
+        field
+            .set(&mut g, value)
+            .map_err(|e| format!("the grokking run's keys within their limits: {e}"))?;
+    }
+    c.grok = g;
+    Ok(())
+}
 
 const TOY: fn(&SaeConfig) -> bool = |c| c.source == SaeSource::Toy;
 const GROK: fn(&SaeConfig) -> bool = |c| c.source != SaeSource::Toy;
@@ -367,6 +411,16 @@ static FIELDS: &[F] = &[
         |c, v| c.grok_steps = v,
     )
     .shown_when(GROK),
+    F::text(
+        "grok",
+        "grokking run",
+        "source",
+        "the grokking run's keys as key-value joined by '_' (op-add_frac-0.5_lr-0.001_…)",
+        |c| grok_text(&c.grok_preset()),
+        |c, v| set_grok_text(c, v),
+    )
+    .when(GROK, "source=grok-mlp or source=grok-transformer")
+    .help("the rest of the grokking run trained on the spot, pinned in the link (its keys are the grokking lab's)"),
     F::choice(
         "kind",
         "decomposition",
@@ -549,7 +603,8 @@ impl LabConfig for SaeConfig {
                 "grok_p",
                 format!("grok_p must be a prime between {P_MIN} and {P_MAX}, got {}", self.grok_p),
             )),
-            _ => Ok(()),
+            _ => neurolab_base::field::validate(&self.grok_preset())
+                .map_err(|e| ConfigError::rule("grok", format!("the grokking run: {e}"))),
         }
     }
 

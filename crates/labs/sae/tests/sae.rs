@@ -478,6 +478,32 @@ fn link_pairs_round_trip_and_reject_unknowns() {
             .to_string(),
         "latents L (latents) must be between 2 and 65536, got 1"
     );
+    // The grokking source is pinned in the link: all of its run, not whatever a preset says.
+    let link = to_pairs(&c);
+    let (_, pinned) = link.iter().find(|(k, _)| *k == "grok").unwrap();
+    assert!(
+        pinned.contains("lr-0.001") && pinned.contains("dmodel-128"),
+        "{pinned}"
+    );
+    let mut edited = pairs.clone();
+    edited.retain(|(k, _)| k != "grok");
+    edited.push(("grok".into(), pinned.replace("lr-0.001", "lr-0.003")));
+    let e = from_pairs::<SaeConfig>(&edited).unwrap();
+    assert_eq!(e.grok_preset().lr, 0.003);
+    assert_eq!(e.grok_preset().seed, 99);
+    let tampered = vec![
+        ("source".to_string(), "grok-mlp".to_string()),
+        ("grok".to_string(), "hidden-0".to_string()),
+    ];
+    assert_eq!(
+        from_pairs::<SaeConfig>(&tampered).unwrap_err().to_string(),
+        "link parameter 'grok' has a bad value 'hidden-0': expected the grokking run's keys within their limits: hidden units (hidden) must be between 1 and 4096, got 0"
+    );
+    let toy = vec![("grok".to_string(), "lr-0.1".to_string())];
+    assert!(from_pairs::<SaeConfig>(&toy)
+        .unwrap_err()
+        .to_string()
+        .contains("source=grok-mlp"));
     // Serde names match the link names.
     assert_eq!(
         serde_json::to_value(SaeSource::GrokMlp).unwrap(),
