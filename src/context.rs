@@ -27,6 +27,11 @@ pub struct LinkProblem {
     pub original: String,
 }
 
+/// Opens an experiment file (its name, its text) in the lab it names; the error names what is
+/// wrong with it. Provided by the shell (which knows the labs) to the pages (which do not).
+#[derive(Clone, Copy)]
+pub struct ImportExperiment(pub Callback<(String, String), Result<(), String>>);
+
 /// The state every part of the page shares (all handles are `Copy`), provided as context.
 #[derive(Clone, Copy)]
 pub struct Shell {

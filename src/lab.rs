@@ -14,7 +14,7 @@ use neurolab_core::protocol::Command;
 use neurolab_core::Registered;
 
 /// A lab's page.
-pub trait PageLab: Registered {
+pub trait PageLab: Registered + neurolab_base::Lab<Report: Send + Sync> {
     /// What the page knows of the run beyond the generic run state (reports, answers).
     type State: Default + Send + Sync + 'static;
 
@@ -47,6 +47,23 @@ pub struct LabCtx<L: PageLab> {
     pub session: RwSignal<u32>,
     /// Whether the worker has been asked to build this lab's session.
     pub configured: RwSignal<bool>,
+    /// This session's reports in order (at most [`REPORTS_KEPT`]): what an exported experiment
+    /// holds and what its curves are drawn from.
+    pub reports: RwSignal<Vec<L::Report>>,
+    /// An imported experiment's recorded run, drawn under the re-run.
+    pub recorded: RwSignal<Option<Recorded>>,
+}
+
+/// Most reports a page keeps for its experiment file.
+pub const REPORTS_KEPT: usize = 20_000;
+
+/// An imported experiment's run, as it was recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    pub file_name: String,
+    pub ran: neurolab_core::experiment::Ran,
+    pub reports: usize,
+    pub curves: Vec<neurolab_base::Curve>,
 }
 
 impl<L: PageLab> Clone for LabCtx<L> {
@@ -70,7 +87,38 @@ impl<L: PageLab> LabCtx<L> {
             form: RwSignal::new(FormState::of(config)),
             session: RwSignal::new(0),
             configured: RwSignal::new(false),
+            reports: RwSignal::new(Vec::new()),
+            recorded: RwSignal::new(None),
         }
+    }
+
+    /// Open an experiment file's run: its link in force (config and script), its recorded
+    /// curves shown, a new session ready to re-run it. Every report must be one of this lab's.
+    pub fn import(
+        self,
+        file_name: String,
+        experiment: neurolab_core::experiment::Experiment,
+        link: LabLink,
+    ) -> Result<(), String> {
+        let reports = experiment
+            .reports
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                serde_json::from_value::<L::Report>(v.clone())
+                    .map_err(|e| format!("field 'reports', entry {i}: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.recorded.set(Some(Recorded {
+            file_name,
+            ran: experiment.ran,
+            reports: reports.len(),
+            curves: L::curves(&reports),
+        }));
+        self.form.set(FormState::of(L::config(&link.configs)));
+        self.shell.link.set(link);
+        self.restart(false);
+        Ok(())
     }
 
     /// The config in force (untracked).
@@ -106,6 +154,7 @@ impl<L: PageLab> LabCtx<L> {
         let config = self.config();
         self.run.update(|r| r.expect_session(config.plan()));
         self.state.set(L::State::default());
+        self.reports.set(Vec::new());
         let prepare = !self.shell.link.with_untracked(|l| l.view.embed);
         if reset {
             // The worker keeps its script and replays it from the start.
@@ -165,6 +214,11 @@ impl<L: PageLab> LabCtx<L> {
             }
             LabEvent::Failed { message } => self.shell.status.set(Some(message.clone())),
             LabEvent::Recorded { at, control } => self.record(*at, control),
+            LabEvent::Report { report } => {
+                if self.reports.with_untracked(Vec::len) < REPORTS_KEPT {
+                    self.reports.update(|r| r.push(report.clone()));
+                }
+            }
             _ => {}
         }
         self.run.update(|r| r.apply(&event));

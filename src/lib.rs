@@ -8,6 +8,7 @@
 //! - [`shell`]: the app, header, banners, event routing; it knows no lab;
 //! - [`labs`]: the labs' registry and one folder per lab (page, state, views);
 //! - [`page`]: what every lab's page shares (form, run controls, progress, metrics, share);
+//! - [`experiment`]: experiment files (export, import by picker or drop, recorded vs re-run);
 //! - [`lab`]: the plug-in API (`PageLab`, `LabCtx`);
 //! - [`context`]: the shared state (`Shell`); [`run`]: the one run-state fold; [`form`]: the one
 //!   config form over a field table; [`plot`]: every chart; [`browser`]: the browser glue and
@@ -17,6 +18,7 @@
 
 pub mod browser;
 pub mod context;
+pub mod experiment;
 pub mod form;
 pub mod format;
 pub mod lab;

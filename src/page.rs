@@ -48,6 +48,7 @@ pub fn lab_page<L: PageLab>(ctx: LabCtx<L>) -> AnyView {
                     })
             }}
             {L::panels(ctx)}
+            {crate::experiment::experiment_block(ctx)}
             {share_block(shell)}
         </section>
     }

@@ -65,6 +65,12 @@ pub fn App() -> impl IntoView {
     provide_context(shell);
     let labs = Labs::new(shell, &link);
     provide_context(labs);
+    let import =
+        crate::context::ImportExperiment(Callback::new(move |(name, text): (String, String)| {
+            labs.import(name, &text)
+        }));
+    provide_context(import);
+    crate::experiment::accept_drops(shell, import);
     let handler: crate::browser::bridge::OnEvent =
         Rc::new(move |event, bytes| on_event(shell, labs, event, bytes));
     match WorkerLink::start(WORKER_URL, handler) {

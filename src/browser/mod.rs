@@ -109,3 +109,46 @@ pub fn expose_debug_hook(on_hook: impl Fn(String) + 'static) {
     // Lives as long as the page.
     f.forget();
 }
+
+/// The name and text of the first file `holder.files` holds (an `<input type=file>`, or a drop's
+/// `dataTransfer`); `None` when it holds none. A file over `max_bytes` is refused unread.
+pub async fn first_file_text(
+    holder: &JsValue,
+    max_bytes: usize,
+) -> Result<Option<(String, String)>, String> {
+    let get = |o: &JsValue, k: &str| js_sys::Reflect::get(o, &JsValue::from_str(k));
+    let files = get(holder, "files").map_err(js_err)?;
+    if files.is_undefined() || files.is_null() {
+        return Ok(None);
+    }
+    let file = js_sys::Reflect::get(&files, &JsValue::from_f64(0.0)).map_err(js_err)?;
+    if file.is_undefined() || file.is_null() {
+        return Ok(None);
+    }
+    let name = get(&file, "name")
+        .ok()
+        .and_then(|n| n.as_string())
+        .unwrap_or_default();
+    let size = get(&file, "size")
+        .ok()
+        .and_then(|s| s.as_f64())
+        .unwrap_or(0.0);
+    if size > max_bytes as f64 {
+        return Err(format!(
+            "{name} is {size} bytes, more than the {max_bytes} an experiment may be"
+        ));
+    }
+    let text: js_sys::Function = get(&file, "text")
+        .map_err(js_err)?
+        .dyn_into()
+        .map_err(|_| "this browser cannot read files".to_string())?;
+    let promise: js_sys::Promise = text
+        .call0(&file)
+        .map_err(js_err)?
+        .dyn_into()
+        .map_err(|_| "this browser cannot read files".to_string())?;
+    let value = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(js_err)?;
+    Ok(Some((name, value.as_string().unwrap_or_default())))
+}

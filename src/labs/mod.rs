@@ -56,6 +56,15 @@ macro_rules! page_registry {
                 }
             }
 
+            /// Open an experiment file (its text): the lab it names, its run recorded; the
+            /// message names what is wrong with it.
+            pub fn import(self, file_name: String, text: &str) -> Result<(), String> {
+                let (experiment, link) = neurolab_core::experiment::Experiment::read(text)?;
+                match link.lab {
+                    $(neurolab_core::LabKind::$Variant => self.$name.import(file_name, experiment, link),)*
+                }
+            }
+
             /// A new worker knows nothing: configure every lab the page had built.
             pub fn rebuild(self) {
                 $(if self.$name.configured.get_untracked() {

@@ -41,6 +41,13 @@ pub trait Lab: 'static {
     fn records(_control: &Self::Control) -> bool {
         true
     }
+
+    /// The run's headline curves from its reports in order (an experiment's recorded run is
+    /// drawn and compared with its re-run by these), keyed by position so that they do not
+    /// depend on how the run was cut into chunks.
+    fn curves(_reports: &[Self::Report]) -> Vec<crate::Curve> {
+        Vec::new()
+    }
 }
 
 /// A named starting point.

@@ -10,11 +10,13 @@
 //!   traits each lab implements;
 //! - [`msg`]: the lab-generic halves of the page ⇄ worker protocol;
 //! - [`finite`]: reports never carry NaN/Inf across the protocol;
+//! - [`curve`]: a run's headline curves from its reports, and how two runs' curves compare;
 //! - [`rng`]: seeded portable randomness.
 //!
 //! Must not depend on burn, leptos, web-sys or wasm-bindgen, nor on any lab.
 
 pub mod budget;
+pub mod curve;
 pub mod error;
 pub mod field;
 pub mod finite;
@@ -24,6 +26,7 @@ pub mod rng;
 pub mod run;
 pub mod script;
 
+pub use curve::Curve;
 pub use error::ConfigError;
 pub use finite::Finite;
 pub use lab::{Lab, LabConfig, Preset, Session};

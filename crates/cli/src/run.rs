@@ -266,6 +266,21 @@ where
         let diff = max_difference(&before.reports, &reports);
         fin.insert("recorded_reports".into(), json!(before.reports.len()));
         fin.insert("max_difference".into(), json!(diff));
+        // The curves do not depend on how either run was cut into chunks.
+        let curves = |values: &[Value]| -> Result<Vec<neurolab_base::Curve>, CliError> {
+            let reports = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    serde_json::from_value::<L::Report>(v.clone())
+                        .map_err(|e| CliError::Usage(format!("field 'reports', entry {i}: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(L::curves(&reports))
+        };
+        let comparison =
+            neurolab_base::curve::compare(&curves(&before.reports)?, &curves(&reports)?);
+        fin.insert("curve_difference".into(), json!(comparison));
         if !json {
             match diff {
                 Some(d) => eprintln!(
@@ -276,6 +291,7 @@ where
                 ),
                 None => eprintln!("the reports differ in number or shape from the recorded ones"),
             }
+            eprintln!("the curves: {}", comparison.text());
         }
     }
     if let Some(path) = m.get_one::<String>("experiment-out") {

@@ -42,6 +42,34 @@ impl neurolab_base::Lab for GrokLab {
     type Report = GrokReport;
     type Summary = GrokSummary;
 
+    /// Losses and accuracies by step, per run (forks get their run's number).
+    fn curves(reports: &[GrokReport]) -> Vec<neurolab_base::Curve> {
+        let mut curves: Vec<neurolab_base::Curve> = Vec::new();
+        for r in reports {
+            let m = &r.metrics;
+            for (name, v) in [
+                ("train_loss", m.train_loss),
+                ("test_loss", m.test_loss),
+                ("train_acc", m.train_acc),
+                ("test_acc", m.test_acc),
+            ] {
+                let name = match m.run {
+                    0 => name.to_string(),
+                    run => format!("{name} (run {})", run + 1),
+                };
+                let i = match curves.iter().position(|c| c.name == name) {
+                    Some(i) => i,
+                    None => {
+                        curves.push(neurolab_base::Curve::new(name));
+                        curves.len() - 1
+                    }
+                };
+                curves[i].points.push((f64::from(m.step), f64::from(v)));
+            }
+        }
+        curves
+    }
+
     /// Ablations change the run; races and checkpoints are views, forks live in the config.
     fn records(control: &GrokControl) -> bool {
         matches!(

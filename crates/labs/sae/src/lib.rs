@@ -53,6 +53,22 @@ impl neurolab_base::Lab for SaeLab {
     type Report = SaeReport;
     type Summary = SaeSummary;
 
+    /// Reconstruction (FVU, MSE), sparsity (L0) and dead latents by step.
+    fn curves(reports: &[SaeReport]) -> Vec<neurolab_base::Curve> {
+        let names = ["fvu", "mse", "l0", "dead_frac"];
+        let mut curves: Vec<neurolab_base::Curve> = names
+            .iter()
+            .map(|n| neurolab_base::Curve::new(*n))
+            .collect();
+        for r in reports {
+            let step = f64::from(r.step);
+            for (c, v) in curves.iter_mut().zip([r.fvu, r.mse, r.l0, r.dead_frac]) {
+                c.points.push((step, f64::from(v)));
+            }
+        }
+        curves
+    }
+
     /// The feature shown and the clamps are part of the experiment; refreshing the list is not.
     fn records(control: &SaeControl) -> bool {
         !matches!(control, SaeControl::Features)

@@ -413,8 +413,16 @@ fn config_validation_names_the_limit() {
     );
     let mut c = SaeConfig::preset(SaeSource::GrokMlp);
     c.grok_p = 257;
-    c.latents = 4096;
-    // The full latent matrix (66049 × 4096 floats) is over the budget.
+    // The grokking run is held to the grokking lab's own budget.
+    let e = c.validate().unwrap_err().to_string();
+    assert!(
+        e.starts_with("the grokking run: this grokking model needs"),
+        "{e}"
+    );
+    let mut c = SaeConfig::preset(SaeSource::GrokMlp);
+    c.grok_p = 113;
+    c.latents = 65536;
+    // The full latent matrix (12769 × 65536 floats) is over the budget.
     let e = c.validate().unwrap_err().to_string();
     assert!(e.starts_with("this SAE"), "{e}");
     assert!(e.contains("GB") && e.contains("lower the latents"), "{e}");

@@ -42,4 +42,16 @@ impl neurolab_base::Lab for SpikeLab {
     type Answer = SpikeAnswer;
     type Report = SpikeReport;
     type Summary = SpikeNet;
+
+    /// The population rate per bin over simulated time (bins do not depend on the chunks).
+    fn curves(reports: &[SpikeReport]) -> Vec<neurolab_base::Curve> {
+        let mut rate = neurolab_base::Curve::new("rate_hz");
+        for r in reports {
+            let bin = f64::from(r.bin_ms);
+            for (i, &v) in r.rate_hz.iter().enumerate() {
+                rate.points.push((r.t0_ms + i as f64 * bin, f64::from(v)));
+            }
+        }
+        vec![rate]
+    }
 }
