@@ -36,11 +36,13 @@ pub fn experiment_json<L: PageLab>(ctx: LabCtx<L>) -> String {
 }
 
 /// Read the first file `holder` holds (a file input, a drop's `dataTransfer`) and open it.
-pub fn import_from(shell: Shell, open: ImportExperiment, holder: JsValue) {
+pub fn import_from(shell: Shell, open: ImportExperiment, holder: &JsValue) {
+    let Some(file) = browser::first_file(holder) else {
+        return;
+    };
     leptos::task::spawn_local(async move {
-        let message = match browser::first_file_text(&holder, MAX_BYTES).await {
-            Ok(None) => return,
-            Ok(Some((name, text))) => match open.0.run((name.clone(), text)) {
+        let message = match browser::file_text(file, MAX_BYTES).await {
+            Ok((name, text)) => match open.0.run((name.clone(), text)) {
                 Ok(()) => format!("opened the experiment {name}: press run to re-run it"),
                 Err(e) => format!("could not open the experiment {name}: {e}"),
             },
@@ -57,7 +59,7 @@ pub fn accept_drops(shell: Shell, open: ImportExperiment) {
         ev.prevent_default();
         let transfer = js_sys::Reflect::get(&ev, &JsValue::from_str("dataTransfer"))
             .unwrap_or(JsValue::UNDEFINED);
-        import_from(shell, open, transfer);
+        import_from(shell, open, &transfer);
     });
     // The listeners live as long as the page.
     std::mem::forget((over, drop));
@@ -83,7 +85,7 @@ pub fn experiment_block<L: PageLab>(ctx: LabCtx<L>) -> impl IntoView {
     let pick = move |ev: leptos::ev::Event| {
         let Some(target) = ev.target() else { return };
         let input: JsValue = target.into();
-        import_from(shell, open, input.clone());
+        import_from(shell, open, &input);
         // The same file picked again is a new import.
         let _ = js_sys::Reflect::set(&input, &JsValue::from_str("value"), &JsValue::from_str(""));
     };
@@ -112,37 +114,42 @@ pub fn experiment_block<L: PageLab>(ctx: LabCtx<L>) -> impl IntoView {
     }
 }
 
-/// The recorded run's curves (dashed) under this run's, one curve at a time, with the largest
-/// difference over the points both have.
+/// The recorded runs' curves (dashed; a sweep's points each in its colour) under this run's,
+/// one curve at a time; for one recorded run, the largest difference over the points both have.
 fn recorded_view<L: PageLab>(ctx: LabCtx<L>) -> impl IntoView {
     let chosen = RwSignal::new(0usize);
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let current = Memo::new(move |_| ctx.reports.with(|r| L::curves(r)));
+    // Curve names in first-seen order over the recorded runs.
     let names = move || {
-        ctx.recorded
-            .with(|r| {
-                r.as_ref()
-                    .map(|r| r.curves.iter().map(|c| c.name.clone()).collect())
-            })
-            .unwrap_or_else(Vec::<String>::new)
+        ctx.recorded.with(|r| {
+            let mut names: Vec<String> = Vec::new();
+            for (_, curves) in r.iter().flat_map(|r| &r.runs) {
+                for c in curves {
+                    if !names.contains(&c.name) {
+                        names.push(c.name.clone());
+                    }
+                }
+            }
+            names
+        })
     };
     let comparison = move || {
-        ctx.recorded.with(|r| {
-            r.as_ref()
-                .map(|r| current.with(|now| compare(&r.curves, now).text()))
-                .unwrap_or_default()
-        })
+        ctx.recorded
+            .with(|r| match r.as_ref().map(|r| r.runs.as_slice()) {
+                Some([(_, recorded)]) => current.with(|now| {
+                    format!(
+                        "this run against the recorded one: {}",
+                        compare(recorded, now).text()
+                    )
+                }),
+                Some(runs) => format!("{} recorded runs, dashed; this run solid", runs.len()),
+                None => String::new(),
+            })
     };
     let about = move || {
         ctx.recorded
-            .with(|r| {
-                r.as_ref().map(|r| {
-                    format!(
-                        "{}: {} reports recorded by neurolab {} on {} ({})",
-                        r.file_name, r.reports, r.ran.lab_version, r.ran.backend, r.ran.adapter
-                    )
-                })
-            })
+            .with(|r| r.as_ref().map(|r| r.about.clone()))
             .unwrap_or_default()
     };
     let draw = move || {
@@ -152,24 +159,32 @@ fn recorded_view<L: PageLab>(ctx: LabCtx<L>) -> impl IntoView {
         if c.client_width() == 0 {
             return;
         }
-        let i = chosen.get_untracked();
-        let recorded: Option<Curve> = ctx
-            .recorded
-            .with_untracked(|r| r.as_ref().and_then(|r| r.curves.get(i).cloned()));
-        let Some(recorded) = recorded else { return };
-        let now =
-            current.with_untracked(|now| now.iter().find(|c| c.name == recorded.name).cloned());
-        let mut lines = vec![Line {
-            label: "recorded",
-            points: recorded.points.clone(),
-            color: COLORS[0],
-            dashed: true,
-        }];
+        let Some(name) = names().get(chosen.get_untracked()).cloned() else {
+            return;
+        };
+        let find = |curves: &[Curve]| curves.iter().find(|c| c.name == name).cloned();
+        let recorded: Vec<(String, Curve)> = ctx.recorded.with_untracked(|r| {
+            r.iter()
+                .flat_map(|r| &r.runs)
+                .filter_map(|(label, curves)| find(curves).map(|c| (label.clone(), c)))
+                .collect()
+        });
+        let now = current.with_untracked(|now| find(now));
+        let mut lines: Vec<Line<'_>> = recorded
+            .iter()
+            .enumerate()
+            .map(|(i, (label, c))| Line {
+                label,
+                points: c.points.clone(),
+                color: COLORS[i % COLORS.len()],
+                dashed: true,
+            })
+            .collect();
         if let Some(now) = now {
             lines.push(Line {
                 label: "this run",
                 points: now.points,
-                color: COLORS[1],
+                color: plotters::style::RGBColor(30, 30, 30),
                 dashed: false,
             });
         }
@@ -177,7 +192,7 @@ fn recorded_view<L: PageLab>(ctx: LabCtx<L>) -> impl IntoView {
             lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)),
             (0.0, 1.0),
         );
-        if let Err(e) = plot::lines(c, &recorded.name, &lines, x, None) {
+        if let Err(e) = plot::lines(c, &name, &lines, x, None) {
             leptos::logging::warn!("{e}");
         }
     };
@@ -191,7 +206,7 @@ fn recorded_view<L: PageLab>(ctx: LabCtx<L>) -> impl IntoView {
     );
     view! {
         <section class="recorded" data-testid="recorded">
-            <h3>"Imported experiment"</h3>
+            <h3>"Imported runs"</h3>
             <p class="muted" data-testid="recorded-about">{about}</p>
             <label class="field inline">
                 <span>"curve"</span>
@@ -220,11 +235,10 @@ fn recorded_view<L: PageLab>(ctx: LabCtx<L>) -> impl IntoView {
                 aria-label="the recorded curve (dashed) and this run's"
             ></canvas>
             <p data-testid="recorded-difference" aria-live="polite">
-                "this run against the recorded one: "
                 {comparison}
             </p>
             <button data-testid="recorded-close" on:click=move |_| ctx.recorded.set(None)>
-                "Hide the imported run"
+                "Hide the imported runs"
             </button>
         </section>
     }

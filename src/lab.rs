@@ -57,13 +57,14 @@ pub struct LabCtx<L: PageLab> {
 /// Most reports a page keeps for its experiment file.
 pub const REPORTS_KEPT: usize = 20_000;
 
-/// An imported experiment's run, as it was recorded.
+/// An imported experiment's run, or a sweep's runs, as they were recorded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recorded {
     pub file_name: String,
-    pub ran: neurolab_core::experiment::Ran,
-    pub reports: usize,
-    pub curves: Vec<neurolab_base::Curve>,
+    /// What was recorded, where, for the user.
+    pub about: String,
+    /// The recorded runs: one for an experiment, one per point for a sweep (its name).
+    pub runs: Vec<(String, Vec<neurolab_base::Curve>)>,
 }
 
 impl<L: PageLab> Clone for LabCtx<L> {
@@ -109,16 +110,69 @@ impl<L: PageLab> LabCtx<L> {
                     .map_err(|e| format!("field 'reports', entry {i}: {e}"))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        self.recorded.set(Some(Recorded {
-            file_name,
-            ran: experiment.ran,
-            reports: reports.len(),
-            curves: L::curves(&reports),
-        }));
+        let ran = &experiment.ran;
+        self.show_recorded(
+            Recorded {
+                about: format!(
+                    "{file_name}: {} reports recorded by neurolab {} on {} ({})",
+                    reports.len(),
+                    ran.lab_version,
+                    ran.backend,
+                    ran.adapter
+                ),
+                file_name,
+                runs: vec![("recorded".into(), L::curves(&reports))],
+            },
+            link,
+        );
+        Ok(())
+    }
+
+    /// Open a sweep's summary: its base link in force, every point's curves drawn.
+    pub fn import_sweep(
+        self,
+        file_name: String,
+        sweep: neurolab_core::experiment::Sweep,
+        link: LabLink,
+    ) -> Result<(), String> {
+        let mut keys: Vec<&str> = Vec::new();
+        for p in &sweep.points {
+            for (k, _) in &p.values {
+                if !keys.contains(&k.as_str()) {
+                    keys.push(k);
+                }
+            }
+        }
+        let about = format!(
+            "{file_name}: a sweep of {} points over {}",
+            sweep.points.len(),
+            if keys.is_empty() {
+                "nothing".to_string()
+            } else {
+                keys.join(", ")
+            }
+        );
+        let runs = sweep
+            .points
+            .into_iter()
+            .map(|p| (p.name, p.curves))
+            .collect();
+        self.show_recorded(
+            Recorded {
+                file_name,
+                about,
+                runs,
+            },
+            link,
+        );
+        Ok(())
+    }
+
+    fn show_recorded(self, recorded: Recorded, link: LabLink) {
+        self.recorded.set(Some(recorded));
         self.form.set(FormState::of(L::config(&link.configs)));
         self.shell.link.set(link);
         self.restart(false);
-        Ok(())
     }
 
     /// The config in force (untracked).

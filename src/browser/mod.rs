@@ -110,21 +110,21 @@ pub fn expose_debug_hook(on_hook: impl Fn(String) + 'static) {
     f.forget();
 }
 
-/// The name and text of the first file `holder.files` holds (an `<input type=file>`, or a drop's
-/// `dataTransfer`); `None` when it holds none. A file over `max_bytes` is refused unread.
-pub async fn first_file_text(
-    holder: &JsValue,
-    max_bytes: usize,
-) -> Result<Option<(String, String)>, String> {
-    let get = |o: &JsValue, k: &str| js_sys::Reflect::get(o, &JsValue::from_str(k));
-    let files = get(holder, "files").map_err(js_err)?;
+/// The first file `holder.files` holds (an `<input type=file>`, or a drop's `dataTransfer`), if
+/// any. Take it at once, in the event's handler: a drop's files and a cleared input's are gone
+/// after it.
+pub fn first_file(holder: &JsValue) -> Option<JsValue> {
+    let files = js_sys::Reflect::get(holder, &JsValue::from_str("files")).ok()?;
     if files.is_undefined() || files.is_null() {
-        return Ok(None);
+        return None;
     }
-    let file = js_sys::Reflect::get(&files, &JsValue::from_f64(0.0)).map_err(js_err)?;
-    if file.is_undefined() || file.is_null() {
-        return Ok(None);
-    }
+    let file = js_sys::Reflect::get(&files, &JsValue::from_f64(0.0)).ok()?;
+    (!file.is_undefined() && !file.is_null()).then_some(file)
+}
+
+/// The name and text of a file from [`first_file`]. A file over `max_bytes` is refused unread.
+pub async fn file_text(file: JsValue, max_bytes: usize) -> Result<(String, String), String> {
+    let get = |o: &JsValue, k: &str| js_sys::Reflect::get(o, &JsValue::from_str(k));
     let name = get(&file, "name")
         .ok()
         .and_then(|n| n.as_string())
@@ -150,5 +150,5 @@ pub async fn first_file_text(
     let value = wasm_bindgen_futures::JsFuture::from(promise)
         .await
         .map_err(js_err)?;
-    Ok(Some((name, value.as_string().unwrap_or_default())))
+    Ok((name, value.as_string().unwrap_or_default()))
 }

@@ -59,7 +59,14 @@ macro_rules! page_registry {
             /// Open an experiment file (its text): the lab it names, its run recorded; the
             /// message names what is wrong with it.
             pub fn import(self, file_name: String, text: &str) -> Result<(), String> {
-                let (experiment, link) = neurolab_core::experiment::Experiment::read(text)?;
+                use neurolab_core::experiment::{format_of, Experiment, Sweep, SWEEP_FORMAT};
+                if format_of(text) == Some(SWEEP_FORMAT) {
+                    let (sweep, link) = Sweep::read(text)?;
+                    return match link.lab {
+                        $(neurolab_core::LabKind::$Variant => self.$name.import_sweep(file_name, sweep, link),)*
+                    };
+                }
+                let (experiment, link) = Experiment::read(text)?;
                 match link.lab {
                     $(neurolab_core::LabKind::$Variant => self.$name.import(file_name, experiment, link),)*
                 }

@@ -30,15 +30,20 @@ const LABS = [
   {
     lab: 'grok',
     link: smallLink(),
-    // burn-flex runs the same f32 kernels natively and in wasm, in the same order.
-    tolerance: 0,
+    // Measured: 2.1e-6 (test_loss, step 130 of 300). burn-flex's matmuls go through gemm, which
+    // natively picks AVX2/FMA kernels at run time (fused multiply-adds, another blocking) and in
+    // wasm scalar ones (no simd128), and exp/ln come from another libm: the last bits of f32
+    // differ and grow a little as training goes. The spiking CPU engine has no matmul: exact.
+    tolerance: 1e-4,
   },
   {
     lab: 'sae',
     // The grokking source is trained on the spot from the link's pinned grokking run.
     link: '#v=1&lab=sae&source=grok-mlp&kind=topk&latents=32&k=4&k_aux=8&steps=100&batch=128'
       + '&report_every=25&seed=2&grok_p=23&grok_steps=150&backend=cpu',
-    tolerance: 0,
+    // Measured: 3.2e-5 (fvu, step 0): the grokking source inherits the grokking lab's last-bit
+    // differences (above), and the SAE's normalised activations and FVU carry them on.
+    tolerance: 5e-4,
   },
   {
     lab: 'spike',
@@ -127,6 +132,22 @@ describe('experiment files', () => {
       window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     }, JSON.stringify(noReports));
     await assertVisibleText(page, 'status', "field 'reports', entry 0");
+    assertNoCrash(errors);
+    await page.close();
+  });
+
+  test("a sweep's summary opens its link and draws every point's run", async () => {
+    const out = artifact('sweep');
+    cli(['sweep', '--link', smallLink().replace('steps=300', 'steps=60'), '--set', 'wd=0.1,1', '--jobs', '2', '--out', out]);
+    const { page, errors } = await openPage(browser.context, server.url + smallLink());
+    await waitState(page, 'ready', 120_000);
+    await byTestId(page, 'import-experiment').setInputFiles(join(out, 'sweep.json'));
+    await assertVisibleText(page, 'recorded-about', 'sweep.json: a sweep of 2 points over wd');
+    assert.match(await text(page, 'recorded-difference'), /2 recorded runs/);
+    await page.waitForFunction(() => location.hash.includes('steps=60'));
+    const names = await byTestId(page, 'recorded-curve').locator('option').allTextContents();
+    assert.deepEqual(names, ['train_loss', 'test_loss', 'train_acc', 'test_acc']);
+    await page.screenshot({ path: artifact('sweep-imported.png'), fullPage: true });
     assertNoCrash(errors);
     await page.close();
   });

@@ -175,11 +175,44 @@ fn parse_set(text: &str) -> Result<(String, Vec<String>), CliError> {
 
 /// The point's command line: the link as its lab's command with the point's values, `--json`,
 /// then the extra flags.
-fn point_args(link: &LabLink, point: &Point, rest: &[String]) -> Vec<String> {
+fn point_args(link: &LabLink, point: &Point, rest: &[String], dir: &Path) -> Vec<String> {
     let mut args = crate::lab_args(link, &point.values);
     args.push("--json".into());
+    args.push("--experiment-out".into());
+    args.push(experiment_path(dir, point).display().to_string());
     args.extend(rest.iter().cloned());
     args
+}
+
+/// A point's experiment file (its protocol reports, for its curves).
+fn experiment_path(dir: &Path, point: &Point) -> PathBuf {
+    dir.join(format!("{}.experiment.json", point.name()))
+}
+
+/// `sweep.json`: the base link and every finished point's values, final numbers and curves
+/// (the page draws the runs overlaid).
+fn write_sweep(link: &LabLink, points: &[Point], dir: &Path, path: &Path) -> Result<(), CliError> {
+    use neurolab_core::experiment::{Experiment, Sweep, SweepPoint};
+    let mut done = Vec::new();
+    for p in points {
+        let Some(fin) = final_of(&dir.join(format!("{}.jsonl", p.name()))) else {
+            continue;
+        };
+        let curves = std::fs::read_to_string(experiment_path(dir, p))
+            .ok()
+            .and_then(|t| Experiment::read(&t).ok())
+            .and_then(|(e, l)| l.lab.curves_of(&e.reports).ok())
+            .unwrap_or_default();
+        done.push(SweepPoint {
+            name: p.name(),
+            values: p.values.clone(),
+            fin,
+            curves,
+        });
+    }
+    let text = serde_json::to_string(&Sweep::new(link, done)).expect("a sweep serialises");
+    std::fs::write(path, text)
+        .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))
 }
 
 /// The final JSON object of a point's JSONL, if the point finished.
@@ -386,7 +419,7 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
             .iter()
             .map(|p| SlurmTask {
                 name: p.name(),
-                args: point_args(&link, p, &rest),
+                args: point_args(&link, p, &rest, &dir),
                 path: path_of(p),
             })
             .collect();
@@ -410,9 +443,10 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
             }
         }
     } else {
-        run_local(&exe, &link, &todo, &rest, jobs, &path_of, &failures);
+        run_local(&exe, &link, &todo, &rest, jobs, &dir, &failures);
     }
     let rows = summary(&points, &dir, &out.join("summary.csv"))?;
+    write_sweep(&link, &points, &dir, &out.join("sweep.json"))?;
     plot(
         &points,
         &rows,
@@ -422,8 +456,9 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
     )?;
     let failures = failures.into_inner().unwrap();
     eprintln!(
-        "wrote {} and {}",
+        "wrote {}, {} and {}",
         out.join("summary.csv").display(),
+        out.join("sweep.json").display(),
         out.join(format!("{metric}.svg")).display()
     );
     if failures.is_empty() {
@@ -444,7 +479,7 @@ fn run_local(
     todo: &[&Point],
     rest: &[String],
     jobs: usize,
-    path_of: &(dyn Fn(&Point) -> PathBuf + Sync),
+    dir: &Path,
     failures: &Mutex<Vec<String>>,
 ) {
     let next = AtomicUsize::new(0);
@@ -454,8 +489,9 @@ fn run_local(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(point) = todo.get(i) else { break };
-                let args = point_args(link, point, rest);
-                if let Err(e) = run_point(exe, &args, &path_of(point), &point.name()) {
+                let args = point_args(link, point, rest, dir);
+                let path = dir.join(format!("{}.jsonl", point.name()));
+                if let Err(e) = run_point(exe, &args, &path, &point.name()) {
                     failures.lock().unwrap().push(e);
                 }
                 let n = finished.fetch_add(1, Ordering::SeqCst) + 1;

@@ -244,6 +244,23 @@ fn a_sweep_runs_its_grid_in_parallel_resumes_and_summarises() {
         svg.contains("<svg") && svg.contains("wd=0.1"),
         "the plot labels the grid"
     );
+    // sweep.json: every point's values, final numbers and curves, for the page.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(summary["format"], "neurolab-sweep");
+    let points = summary["points"].as_array().unwrap();
+    assert_eq!(points.len(), 4);
+    let acc = points[0]["curves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "test_acc")
+        .expect("a test_acc curve");
+    assert_eq!(
+        acc["points"].as_array().unwrap().len(),
+        4,
+        "steps 0, 10, 20, 30"
+    );
     // Seeds differ; the same point run twice gives the same numbers.
     assert_ne!(
         lines[1].split(',').skip(3).collect::<Vec<_>>(),

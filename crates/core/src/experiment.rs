@@ -7,6 +7,10 @@
 //!  "reports": [ …the lab's reports, as in the protocol… ]}
 //! ```
 //! Reading one checks every field and names the one that is wrong.
+//!
+//! A sweep's summary (`neurolab sweep` writes `sweep.json`) is the same idea for a grid: its
+//! base link and, per point, its values, its final numbers and its curves, for the page to draw
+//! the runs overlaid.
 
 use crate::link::LabLink;
 use serde::{Deserialize, Serialize};
@@ -103,6 +107,98 @@ impl Experiment {
     }
 }
 
+pub const SWEEP_FORMAT: &str = "neurolab-sweep";
+
+/// One point of a sweep: its link values, its final numbers, its headline curves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepPoint {
+    pub name: String,
+    pub values: Vec<(String, String)>,
+    #[serde(rename = "final")]
+    pub fin: serde_json::Map<String, Value>,
+    pub curves: Vec<neurolab_base::Curve>,
+}
+
+/// A sweep's summary: the link every point started from, and its points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sweep {
+    pub format: String,
+    pub version: u32,
+    pub link: String,
+    pub points: Vec<SweepPoint>,
+}
+
+impl Sweep {
+    pub fn new(link: &LabLink, points: Vec<SweepPoint>) -> Self {
+        Self {
+            format: SWEEP_FORMAT.into(),
+            version: VERSION,
+            link: link.encode(),
+            points,
+        }
+    }
+
+    /// Read and check a sweep summary; the message names the field that is wrong.
+    pub fn read(text: &str) -> Result<(Sweep, LabLink), String> {
+        if text.len() > MAX_BYTES {
+            return Err(format!(
+                "the sweep file is {} bytes, more than the {MAX_BYTES} read",
+                text.len()
+            ));
+        }
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| format!("the sweep file is not JSON: {e}"))?;
+        if value.get("format").and_then(Value::as_str) != Some(SWEEP_FORMAT) {
+            return Err(format!("field 'format' must be \"{SWEEP_FORMAT}\""));
+        }
+        if value.get("version").and_then(Value::as_u64) != Some(u64::from(VERSION)) {
+            return Err(format!("field 'version' must be {VERSION}"));
+        }
+        let link_text = value
+            .get("link")
+            .and_then(Value::as_str)
+            .ok_or("field 'link' must be a string")?;
+        let link = LabLink::decode(link_text).map_err(|e| format!("field 'link': {e}"))?;
+        let points = value
+            .get("points")
+            .and_then(Value::as_array)
+            .ok_or("field 'points' must be a list")?;
+        let points = points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let point: SweepPoint = serde_json::from_value(p.clone())
+                    .map_err(|e| format!("field 'points', entry {i}: {e}"))?;
+                let finite = point
+                    .curves
+                    .iter()
+                    .flat_map(|c| &c.points)
+                    .all(|(x, y)| x.is_finite() && y.is_finite());
+                if !finite {
+                    return Err(format!("field 'points', entry {i}: a curve is not finite"));
+                }
+                Ok(point)
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let sweep = Sweep {
+            format: SWEEP_FORMAT.into(),
+            version: VERSION,
+            link: link_text.to_string(),
+            points,
+        };
+        Ok((sweep, link))
+    }
+}
+
+/// Which kind of file this is (by its `format` field): an experiment, a sweep, or neither.
+pub fn format_of(text: &str) -> Option<&'static str> {
+    // Only the head is looked at: `format` is the first field both writers write.
+    let head: String = text.chars().take(200).collect();
+    [FORMAT, SWEEP_FORMAT]
+        .into_iter()
+        .find(|f| head.contains(&format!("\"format\":\"{f}\"")))
+}
+
 /// The largest difference between two lists of reports, number by number (matching fields in
 /// the same order); `None` when their shapes differ (another count, other fields).
 pub fn max_difference(a: &[Value], b: &[Value]) -> Option<f64> {
@@ -177,6 +273,30 @@ mod tests {
         })
         .contains("no field 'ran'"));
         assert!(Experiment::read("{").unwrap_err().contains("not JSON"));
+    }
+
+    #[test]
+    fn a_sweep_round_trips_and_a_tampered_one_names_its_field() {
+        let link = LabLink::default();
+        let point = SweepPoint {
+            name: "wd=1".into(),
+            values: vec![("wd".into(), "1".into())],
+            fin: serde_json::Map::new(),
+            curves: vec![neurolab_base::Curve {
+                name: "test_acc".into(),
+                points: vec![(0.0, 0.1), (10.0, 0.9)],
+            }],
+        };
+        let sweep = Sweep::new(&link, vec![point]);
+        let text = serde_json::to_string(&sweep).unwrap();
+        assert_eq!(format_of(&text), Some(SWEEP_FORMAT));
+        let (back, opened) = Sweep::read(&text).unwrap();
+        assert_eq!((back, opened), (sweep, link));
+        let bad = text.replace("\"values\"", "\"valuez\"");
+        assert!(Sweep::read(&bad).unwrap_err().contains("'points', entry 0"));
+        let e = Experiment::new(&LabLink::default(), ran(), vec![]);
+        assert_eq!(format_of(&e.to_json()), Some(FORMAT));
+        assert_eq!(format_of("{}"), None);
     }
 
     #[test]

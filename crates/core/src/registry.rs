@@ -50,6 +50,30 @@ macro_rules! registry {
                     $(LabKind::$Variant => <$Lab as Lab>::LABEL),*
                 }
             }
+
+            /// The headline curves of this lab's reports given as protocol JSON (an
+            /// experiment file's); the message names the report that is not one of this lab's.
+            pub fn curves_of(
+                self,
+                reports: &[serde_json::Value],
+            ) -> Result<Vec<neurolab_base::Curve>, String> {
+                fn typed<L: Lab>(
+                    reports: &[serde_json::Value],
+                ) -> Result<Vec<neurolab_base::Curve>, String> {
+                    let reports = reports
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| {
+                            L::Report::deserialize(v)
+                                .map_err(|e| format!("field 'reports', entry {i}: {e}"))
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(L::curves(&reports))
+                }
+                match self {
+                    $(LabKind::$Variant => typed::<$Lab>(reports)),*
+                }
+            }
         }
 
         /// Every lab's config: switching labs in the page loses nothing; a link encodes only

@@ -840,3 +840,144 @@ fn interventions_are_recorded_with_their_step_and_a_script_replays_the_run_exact
         original.last().unwrap().metrics
     );
 }
+
+/// A spiking run silenced mid-run, and an SAE clamped mid-run: the recorded script replays the
+/// same curves (by time or step, whatever the chunks), the same spikes and the same answers.
+#[test]
+fn spike_and_sae_scripts_replay_their_runs() {
+    use neurolab_base::Lab as _;
+    // Spiking: silence half the network while it runs.
+    let mut config = SpikeConfig::izhikevich2003();
+    config.n = 200;
+    config.trace_neurons = vec![0];
+    config.duration_ms = 400;
+    let run = |session: u32, script: Option<neurolab_base::Script<SpikeControl>>, live: bool| {
+        let (mut engine, events) = engine();
+        init(&mut engine);
+        block_on(engine.handle(spike(
+            session,
+            LabCommand::Configure {
+                config: config.clone(),
+                prepare: true,
+            },
+        )));
+        if let Some(script) = script {
+            block_on(engine.handle(spike(session, LabCommand::Script { script })));
+        }
+        block_on(engine.handle(spike(session, LabCommand::Run)));
+        if live {
+            for _ in 0..2 {
+                block_on(engine.work());
+            }
+            let control = SpikeControl::Silence {
+                from: 0,
+                to: 100,
+                on: true,
+            };
+            block_on(engine.handle(spike(session, LabCommand::Control { control })));
+        }
+        drain(&mut engine);
+        let mut reports = Vec::new();
+        let mut recorded = neurolab_base::Script::default();
+        for e in spike_events(&events.borrow()) {
+            match e {
+                LabEvent::Report { report } => reports.push(report),
+                LabEvent::Recorded { at, control } => recorded.push(at, control).unwrap(),
+                _ => {}
+            }
+        }
+        (reports, recorded)
+    };
+    let (original, script) = run(1, None, true);
+    assert_eq!(script.events.len(), 1);
+    let at = script.events[0].at;
+    assert!(at > 0.0 && at < 400.0, "silenced at {at} ms");
+    let text = script.encode();
+    let (replayed, again) = run(
+        2,
+        Some(neurolab_base::Script::decode(&text).unwrap()),
+        false,
+    );
+    assert!(again.events.is_empty(), "a replay records nothing new");
+    let curves = SpikeLab::curves(&original);
+    assert_eq!(curves, SpikeLab::curves(&replayed));
+    assert_eq!(curves[0].points.len(), 400);
+    let spikes = |r: &[neurolab_core::spike::SpikeReport]| -> Vec<(u32, u32)> {
+        r.iter()
+            .flat_map(|r| {
+                r.spike_t_ms
+                    .iter()
+                    .copied()
+                    .zip(r.spike_neuron.iter().copied())
+            })
+            .collect()
+    };
+    assert_eq!(spikes(&original), spikes(&replayed));
+    // After the silencing, neurons 0..100 are quiet.
+    assert!(!spikes(&original)
+        .iter()
+        .any(|&(t, n)| f64::from(t) > at + 1.0 && n < 100));
+
+    // SAE: a clamp while it trains is answered again, the same, at the same step.
+    let mut c = tiny_sae();
+    c.steps = 1500;
+    let run = |session: u32, script: Option<neurolab_base::Script<SaeControl>>, live: bool| {
+        let (mut engine, events) = engine();
+        init(&mut engine);
+        block_on(engine.handle(sae(
+            session,
+            LabCommand::Configure {
+                config: c.clone(),
+                prepare: true,
+            },
+        )));
+        drain(&mut engine);
+        if let Some(script) = script {
+            block_on(engine.handle(sae(session, LabCommand::Script { script })));
+        }
+        block_on(engine.handle(sae(session, LabCommand::Run)));
+        if live {
+            for _ in 0..2 {
+                block_on(engine.work());
+            }
+            let control = SaeControl::Clamp {
+                request: ClampRequest {
+                    input: ClampInput::Sample(3),
+                    target: Target::Feature(1),
+                    op: ClampOp::Set(4.0),
+                },
+            };
+            block_on(engine.handle(sae(session, LabCommand::Control { control })));
+        }
+        drain(&mut engine);
+        let mut reports = Vec::new();
+        let mut clamps = Vec::new();
+        let mut recorded = neurolab_base::Script::default();
+        for e in sae_events(&events.borrow()) {
+            match e {
+                LabEvent::Report { report } => reports.push(report),
+                LabEvent::Answer {
+                    answer: SaeAnswer::Clamped { response, .. },
+                } => clamps.push(response),
+                LabEvent::Recorded { at, control } => recorded.push(at, control).unwrap(),
+                _ => {}
+            }
+        }
+        (reports, clamps, recorded)
+    };
+    let (original, clamped, script) = run(1, None, true);
+    assert_eq!((script.events.len(), clamped.len()), (1, 1));
+    let text = script.encode();
+    let (replayed, clamped_again, again) = run(
+        2,
+        Some(neurolab_base::Script::decode(&text).unwrap()),
+        false,
+    );
+    assert!(again.events.is_empty());
+    assert_eq!(clamped_again, clamped, "the clamp's answer, bit for bit");
+    assert_eq!(
+        neurolab_core::sae::SaeLab::curves(&original),
+        neurolab_core::sae::SaeLab::curves(&replayed)
+    );
+    assert_eq!(original, replayed);
+}
