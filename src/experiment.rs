@@ -65,7 +65,7 @@ pub fn accept_drops(shell: Shell, open: ImportExperiment) {
     std::mem::forget((over, drop));
 }
 
-/// Export and import buttons, and an imported run's curves under the re-run's.
+/// Export and import buttons.
 pub fn experiment_block<L: PageLab>(ctx: LabCtx<L>) -> impl IntoView {
     let shell = ctx.shell;
     let open = expect_context::<ImportExperiment>();
@@ -110,7 +110,16 @@ pub fn experiment_block<L: PageLab>(ctx: LabCtx<L>) -> impl IntoView {
             </label>
             <span class="muted">"or drop a file on the page"</span>
         </div>
-        {move || ctx.recorded.with(Option::is_some).then(|| recorded_view(ctx))}
+    }
+}
+
+/// An imported experiment's or sweep's runs, when there are any (above the lab's panels, so
+/// that they show at once).
+pub fn recorded_block<L: PageLab>(ctx: LabCtx<L>) -> impl IntoView {
+    move || {
+        ctx.recorded
+            .with(Option::is_some)
+            .then(|| recorded_view(ctx))
     }
 }
 

@@ -47,6 +47,7 @@ pub fn lab_page<L: PageLab>(ctx: LabCtx<L>) -> AnyView {
                         }
                     })
             }}
+            {crate::experiment::recorded_block(ctx)}
             {L::panels(ctx)}
             {crate::experiment::experiment_block(ctx)}
             {share_block(shell)}
