@@ -43,6 +43,8 @@ pub struct Shell {
     pub version_notice: RwSignal<Option<String>>,
     /// A failure outside any lab (the worker could not start, crashed, …).
     pub worker_error: RwSignal<Option<String>>,
+    /// A new build of neurolab replaced the cached one (offline use): its version.
+    pub updated: RwSignal<Option<String>>,
     pub(crate) worker: StoredValue<Option<WorkerLink>, LocalStorage>,
     pub(crate) sessions: StoredValue<u32>,
 }

@@ -8,6 +8,7 @@
 //! - [`shell`]: the app, header, banners, event routing; it knows no lab;
 //! - [`labs`]: the labs' registry and one folder per lab (page, state, views);
 //! - [`page`]: what every lab's page shares (form, run controls, progress, metrics, share);
+//! - [`embed`]: the embed API (a host page drives the lab by `postMessage` and hears it);
 //! - [`experiment`]: experiment files (export, import by picker or drop, recorded vs re-run);
 //! - [`lab`]: the plug-in API (`PageLab`, `LabCtx`);
 //! - [`context`]: the shared state (`Shell`); [`run`]: the one run-state fold; [`form`]: the one
@@ -18,6 +19,7 @@
 
 pub mod browser;
 pub mod context;
+pub mod embed;
 pub mod experiment;
 pub mod form;
 pub mod format;

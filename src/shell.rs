@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
         })),
         version_notice: RwSignal::new(opened.version_notice()),
         worker_error: RwSignal::new(None),
+        updated: RwSignal::new(None),
         worker: StoredValue::new_local(None),
         sessions: StoredValue::new(0),
     };
@@ -71,6 +72,20 @@ pub fn App() -> impl IntoView {
         }));
     provide_context(import);
     crate::experiment::accept_drops(shell, import);
+    if browser::in_frame() {
+        browser::listen_to_parent(move |text| {
+            let lab = shell.link.with_untracked(|l| l.lab);
+            match crate::embed::HostCommand::parse(&text) {
+                Ok(command) => labs.host(lab, command),
+                Err(message) => crate::embed::post(
+                    lab.name(),
+                    "error",
+                    serde_json::json!({ "message": message }),
+                ),
+            }
+        });
+        crate::embed::post(link.lab.name(), "ready", serde_json::json!({}));
+    }
     let handler: crate::browser::bridge::OnEvent =
         Rc::new(move |event, bytes| on_event(shell, labs, event, bytes));
     match WorkerLink::start(WORKER_URL, handler) {
@@ -81,6 +96,7 @@ pub fn App() -> impl IntoView {
         backend: link.backend,
     });
     labs.open(link.lab);
+    browser::register_service_worker(move |version| shell.updated.set(Some(version)));
     browser::expose_debug_hook(move |hook| {
         let hook = match hook.as_str() {
             "lose_device" => DebugHook::LoseDevice,
@@ -267,6 +283,22 @@ fn Banners() -> impl IntoView {
                         <div class="banner notice" data-testid="backend-notice" role="status">
                             "WebGPU is not available, so training runs on the CPU (slower). "
                             <span class="reason">{reason}</span>
+                        </div>
+                    }
+                })
+        }}
+        {move || {
+            shell
+                .updated
+                .get()
+                .map(|version| {
+                    view! {
+                        <div class="banner notice" data-testid="updated" role="status">
+                            {format!(
+                                "neurolab was updated (build {version}) and works offline again; reload the page to use the new version. "
+                            )}
+                            <button on:click=move |_| browser::reload()>"Reload"</button>
+                            {close(shell.updated)}
                         </div>
                     }
                 })

@@ -152,3 +152,96 @@ pub async fn file_text(file: JsValue, max_bytes: usize) -> Result<(String, Strin
         .map_err(js_err)?;
     Ok((name, value.as_string().unwrap_or_default()))
 }
+
+/// Whether the page runs in a frame (embedded in another page).
+pub fn in_frame() -> bool {
+    window().is_ok_and(|w| match w.parent() {
+        Ok(Some(parent)) => !js_sys::Object::is(&parent, &w),
+        _ => false,
+    })
+}
+
+/// Post a JSON text to the embedding window, as an object (hosts read `event.data.neurolab`).
+pub fn post_to_parent(json: &str) {
+    let Ok(w) = window() else { return };
+    let Ok(Some(parent)) = w.parent() else { return };
+    if js_sys::Object::is(&parent, &w) {
+        return;
+    }
+    if let Ok(value) = js_sys::JSON::parse(json) {
+        // The embedding page may be anywhere; nothing posted is private.
+        let _ = parent.post_message(&value, "*");
+    }
+}
+
+/// Call `on_message` with the JSON text of every message the embedding window posts (others'
+/// are ignored). Lives as long as the page.
+pub fn listen_to_parent(on_message: impl Fn(String) + 'static) {
+    let Ok(w) = window() else { return };
+    let Ok(Some(parent)) = w.parent() else { return };
+    let listener = leptos::prelude::window_event_listener(leptos::ev::message, move |ev| {
+        let from_parent = ev.source().is_some_and(|s| js_sys::Object::is(&s, &parent));
+        if !from_parent {
+            return;
+        }
+        let text = js_sys::JSON::stringify(&ev.data())
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default();
+        on_message(text);
+    });
+    std::mem::forget(listener);
+}
+
+/// Register the service worker (`sw.js`: the page opens offline after one visit); `on_updated`
+/// runs with the new build's version when a new build replaced the cached one. Browsers without
+/// service workers (or pages not served securely) simply go without.
+pub fn register_service_worker(on_updated: impl Fn(String) + 'static) {
+    let Ok(w) = window() else { return };
+    let get = |o: &JsValue, k: &str| js_sys::Reflect::get(o, &JsValue::from_str(k));
+    let Ok(container) = get(&w.navigator(), "serviceWorker") else {
+        return;
+    };
+    if container.is_undefined() || container.is_null() {
+        return;
+    }
+    let call = |name: &str, args: &[JsValue]| -> Result<JsValue, JsValue> {
+        let f: js_sys::Function = get(&container, name)?.dyn_into()?;
+        f.apply(&container, &args.iter().collect::<js_sys::Array>())
+    };
+    let on_message = wasm_bindgen::closure::Closure::<dyn Fn(JsValue)>::new(move |ev: JsValue| {
+        let data = js_sys::Reflect::get(&ev, &JsValue::from_str("data")).unwrap_or_default();
+        let kind = js_sys::Reflect::get(&data, &JsValue::from_str("neurolab")).ok();
+        if kind.and_then(|k| k.as_string()).as_deref() == Some("updated") {
+            let version = js_sys::Reflect::get(&data, &JsValue::from_str("version"))
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_default();
+            on_updated(version);
+        }
+    });
+    let _ = call(
+        "addEventListener",
+        &[JsValue::from_str("message"), on_message.as_ref().clone()],
+    );
+    on_message.forget();
+    let failed = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue)>::new(|e: JsValue| {
+        leptos::logging::warn!(
+            "no offline use: the service worker did not register ({})",
+            js_err(e)
+        );
+    });
+    if let Ok(promise) = call("register", &[JsValue::from_str("./sw.js")]) {
+        if let Ok(promise) = promise.dyn_into::<js_sys::Promise>() {
+            let _ = promise.catch(&failed);
+        }
+    }
+    failed.forget();
+}
+
+/// Reload the page (the address keeps the experiment).
+pub fn reload() {
+    if let Ok(w) = window() {
+        let _ = w.location().reload();
+    }
+}

@@ -34,7 +34,12 @@ macro_rules! page_registry {
                 bytes: Option<Vec<u8>>,
             ) {
                 match event {
-                    $(neurolab_core::AnyEvent::$Variant(e) => self.$name.on_event(session, e, bytes),)*
+                    $(neurolab_core::AnyEvent::$Variant(e) => {
+                        if crate::browser::in_frame() && session == self.$name.session.get_untracked() {
+                            crate::embed::notify(&e);
+                        }
+                        self.$name.on_event(session, e, bytes)
+                    })*
                 }
             }
 
@@ -69,6 +74,13 @@ macro_rules! page_registry {
                 let (experiment, link) = Experiment::read(text)?;
                 match link.lab {
                     $(neurolab_core::LabKind::$Variant => self.$name.import(file_name, experiment, link),)*
+                }
+            }
+
+            /// A host page's command (the embed API) to the open lab.
+            pub fn host(self, lab: neurolab_core::LabKind, command: crate::embed::HostCommand) {
+                match lab {
+                    $(neurolab_core::LabKind::$Variant => crate::embed::handle(self.$name, command),)*
                 }
             }
 

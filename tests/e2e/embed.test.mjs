@@ -1,0 +1,59 @@
+// The embed API: the example host page (static/embed-host.html) embeds a lab in an iframe and
+// drives it with postMessage — run to the end, hear its reports and its finish, set values
+// (checked like a link), and get a clear error for a bad value or a bad command.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { artifact, assertNoCrash, launch, openPage, serveDist, smallLink } from './helpers.mjs';
+
+let server;
+before(async () => { server = await serveDist(); });
+after(() => server?.stop());
+
+/** Wait until the host heard a message matching `pred` (checked in the page). */
+async function heard(page, pred, timeout = 60_000) {
+  await page.waitForFunction(pred, null, { timeout });
+}
+
+describe('the embed API', () => {
+  let browser;
+  before(async () => { browser = await launch({ webgpu: false }); });
+  after(async () => { await browser?.close(); });
+
+  test('a host page runs an embedded lab, hears its reports and finish, and sets values', async () => {
+    const link = smallLink('&embed=1').replace('steps=300', 'steps=100');
+    const { page, errors } = await openPage(browser.context, `${server.url}embed-host.html${link}`);
+    await heard(page, () => window.labMessages.some((m) => m.neurolab === 'ready' && m.lab === 'grok'));
+
+    await page.click('#run');
+    await heard(page, () => window.labMessages.some((m) => m.neurolab === 'finished'), 120_000);
+    const messages = await page.evaluate(() => window.labMessages);
+    const reports = messages.filter((m) => m.neurolab === 'report');
+    assert.ok(reports.length >= 10, `${reports.length} reports`);
+    const last = reports.at(-1).report.metrics;
+    assert.equal(last.step, 100);
+    assert.ok(last.test_acc >= 0 && last.test_acc <= 1);
+    const finished = messages.find((m) => m.neurolab === 'finished');
+    assert.deepEqual([finished.position.done, finished.position.total], [100, 100]);
+    assert.ok(messages.some((m) => m.neurolab === 'progress'), 'progress is posted');
+
+    // Set values: checked like a link, then the lab's state comes back.
+    await page.evaluate(() => window.neurolab({ neurolab: 'set', values: { wd: 0.5, steps: 60 } }));
+    await heard(page, () => window.labMessages.some((m) => m.neurolab === 'state' && m.keys.steps === '60'));
+    const state = await page.evaluate(() => window.labMessages.filter((m) => m.neurolab === 'state').at(-1));
+    assert.equal(state.keys.wd, '0.5');
+    assert.ok(state.link.includes('steps=60'), state.link);
+    await page.evaluate(() => window.neurolab({ neurolab: 'run' }));
+    await heard(page, () => window.labMessages.filter((m) => m.neurolab === 'finished').length === 2, 120_000);
+
+    // A bad value and a bad command are answered with a message naming what was wrong.
+    await page.evaluate(() => window.neurolab({ neurolab: 'set', values: { p: 91 } }));
+    await heard(page, () => window.labMessages.some((m) => m.neurolab === 'error' && /p must be a prime/.test(m.message)));
+    await page.evaluate(() => window.neurolab({ neurolab: 'fly' }));
+    await heard(page, () => window.labMessages.some((m) => m.neurolab === 'error' && /not a neurolab command/.test(m.message)));
+    await page.evaluate(() => window.neurolab({ neurolab: 'get' }));
+    await heard(page, () => window.labMessages.filter((m) => m.neurolab === 'state').at(-1)?.keys.p === '23');
+    await page.screenshot({ path: artifact('embed-host.png'), fullPage: true });
+    assertNoCrash(errors);
+    await page.close();
+  });
+});
