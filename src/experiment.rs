@@ -116,11 +116,8 @@ pub fn experiment_block<L: PageLab>(ctx: LabCtx<L>) -> impl IntoView {
 /// An imported experiment's or sweep's runs, when there are any (above the lab's panels, so
 /// that they show at once).
 pub fn recorded_block<L: PageLab>(ctx: LabCtx<L>) -> impl IntoView {
-    move || {
-        ctx.recorded
-            .with(Option::is_some)
-            .then(|| recorded_view(ctx))
-    }
+    let shown = ctx.shell.shown("imported");
+    move || (shown() && ctx.recorded.with(Option::is_some)).then(|| recorded_view(ctx))
 }
 
 /// The recorded runs' curves (dashed; a sweep's points each in its colour) under this run's,

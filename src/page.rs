@@ -230,6 +230,15 @@ fn share_block(shell: Shell) -> impl IntoView {
     }
 }
 
+/// One of a lab's panels (`L::PANELS`), hidden when the link's `hide=` names it.
+pub fn panel(shell: Shell, name: &'static str, content: impl IntoView) -> impl IntoView {
+    view! {
+        <div class="lab-panel" data-panel=name hidden=move || !shell.shown(name)()>
+            {content}
+        </div>
+    }
+}
+
 /// A small labelled text input (interventions, clamps): shows `value`, reports edits.
 pub fn text_input(
     id: &'static str,

@@ -56,4 +56,20 @@ describe('the embed API', () => {
     assertNoCrash(errors);
     await page.close();
   });
+
+  test('hide= hides any panel of any lab', async () => {
+    for (const [link, hidden, shown] of [
+      [smallLink('&hide=mechanism,timeline,interventions'), ['mechanism', 'timeline', 'interventions'], ['charts', 'runs']],
+      ['#v=1&lab=spike&n=200&backend=cpu&hide=raster,interventions', ['raster', 'interventions'], ['charts']],
+      ['#v=1&lab=sae&backend=cpu&hide=features,clamp,size', ['features', 'clamp', 'size'], ['charts']],
+    ]) {
+      const { page, errors } = await openPage(browser.context, server.url + link);
+      await page.locator('[data-panel="charts"]').first().waitFor({ state: 'attached', timeout: 60_000 });
+      const isHidden = (name) => page.$eval(`[data-panel="${name}"]`, (el) => el.hidden && getComputedStyle(el).display === 'none');
+      for (const name of hidden) assert.equal(await isHidden(name), true, `${name} is hidden (${link})`);
+      for (const name of shown) assert.equal(await isHidden(name), false, `${name} is shown (${link})`);
+      assertNoCrash(errors);
+      await page.close();
+    }
+  });
 });

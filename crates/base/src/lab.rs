@@ -32,6 +32,8 @@ pub trait Lab: 'static {
     type Answer: Msg + Finite;
     /// The metrics at a report point.
     type Report: Msg + Finite;
+    /// The lab's page panels, by the names a link's `hide=` takes.
+    const PANELS: &'static [&'static str] = &[];
     /// What a built session is (sizes, engine), sent when it is configured.
     type Summary: Msg;
 

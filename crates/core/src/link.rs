@@ -16,9 +16,10 @@ use neurolab_base::ConfigError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-/// Controls an embedding page may hide with `hide=`.
-pub const HIDEABLE: [&str; 7] = [
-    "config", "backend", "share", "export", "progress", "metrics", "step",
+/// Controls of every lab's page an embedding page may hide with `hide=` (each lab adds its
+/// panels, `Lab::PANELS`).
+pub const HIDEABLE: [&str; 8] = [
+    "config", "backend", "share", "export", "progress", "metrics", "step", "imported",
 ];
 
 /// Longest link accepted (a real link is a few hundred characters).
@@ -177,13 +178,15 @@ fn apply_common(link: &mut LabLink, key: &str, v: &str) -> Result<(), ConfigErro
                 .split(',')
                 .filter(|s| !s.is_empty())
                 .map(|s| {
-                    if HIDEABLE.contains(&s) {
+                    let panels = link.lab.panels();
+                    if HIDEABLE.contains(&s) || panels.contains(&s) {
                         Ok(s.to_string())
                     } else {
+                        let all: Vec<&str> = HIDEABLE.iter().chain(panels).copied().collect();
                         Err(ConfigError::bad_value(
                             key,
                             s,
-                            format!("a comma-separated list of {}", HIDEABLE.join(", ")),
+                            format!("a comma-separated list of {}", all.join(", ")),
                         ))
                     }
                 })
@@ -575,6 +578,15 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("'nope'"));
+        // Every lab's panels, by their names; another lab's panel is refused, naming this one's.
+        let spike = LabLink::decode("v=1&lab=spike&hide=raster,charts,imported").unwrap();
+        assert_eq!(spike.view.hide, ["raster", "charts", "imported"]);
+        LabLink::decode("v=1&lab=grok&hide=mechanism,timeline").unwrap();
+        LabLink::decode("v=1&lab=sae&hide=features,clamp").unwrap();
+        let e = LabLink::decode("v=1&lab=grok&hide=raster")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("'raster'") && e.contains("mechanism"), "{e}");
     }
 
     #[test]

@@ -51,6 +51,13 @@ macro_rules! registry {
                 }
             }
 
+            /// The lab's page panels a link may hide (`hide=`).
+            pub fn panels(self) -> &'static [&'static str] {
+                match self {
+                    $(LabKind::$Variant => <$Lab as Lab>::PANELS),*
+                }
+            }
+
             /// The headline curves of this lab's reports given as protocol JSON (an
             /// experiment file's); the message names the report that is not one of this lab's.
             pub fn curves_of(

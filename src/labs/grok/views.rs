@@ -6,6 +6,7 @@ use super::state::{GrokState, RunView};
 use crate::browser;
 use crate::format::{fmt_pct, fmt_sig, parse_neurons};
 use crate::lab::LabCtx;
+use crate::page::panel;
 use crate::plot::curves::{self, Band, Curves, Geometry, Series, YAxis};
 use crate::plot::COLORS;
 use leptos::prelude::*;
@@ -232,12 +233,13 @@ struct Hover {
 }
 
 pub fn panels(ctx: LabCtx<GrokLab>) -> impl IntoView {
+    let shell = ctx.shell;
     view! {
-        {ablation(ctx)}
-        {super::timeline::runs_panel(ctx)}
-        {charts(ctx)}
-        {super::timeline::scrubber(ctx)}
-        {super::mechanism::views(ctx)}
+        {panel(shell, "interventions", ablation(ctx))}
+        {panel(shell, "runs", super::timeline::runs_panel(ctx))}
+        {panel(shell, "charts", charts(ctx))}
+        {panel(shell, "timeline", super::timeline::scrubber(ctx))}
+        {panel(shell, "mechanism", super::mechanism::views(ctx))}
         {export(ctx)}
     }
 }

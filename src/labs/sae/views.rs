@@ -9,6 +9,7 @@ use super::state::{
 };
 use crate::format::fmt_sig;
 use crate::lab::LabCtx;
+use crate::page::panel;
 use crate::plot::curves::{self, Curves, Series, YAxis};
 use crate::plot::{self, Line, COLORS};
 use leptos::html::Canvas;
@@ -50,11 +51,12 @@ pub fn panels(ctx: LabCtx<SaeLab>) -> impl IntoView {
         detail: Memo::new(move |_| state.with(|s| s.detail.clone())),
         clamped: Memo::new(move |_| state.with(|s| s.clamp.clone())),
     };
+    let shell = ctx.shell;
     view! {
-        {size_line(ui)}
-        {charts(ctx)}
-        {feature_browser(ui)}
-        {clamp_panel(ui)}
+        {panel(shell, "size", size_line(ui))}
+        {panel(shell, "charts", charts(ctx))}
+        {panel(shell, "features", feature_browser(ui))}
+        {panel(shell, "clamp", clamp_panel(ui))}
         {export(ui)}
     }
 }

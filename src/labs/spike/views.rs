@@ -3,6 +3,7 @@
 
 use crate::format::fmt_sig;
 use crate::lab::LabCtx;
+use crate::page::panel;
 use crate::plot::{self, Line, RasterGeometry, COLORS};
 use leptos::prelude::*;
 use neurolab_core::spike::task::TaskConfig;
@@ -24,8 +25,9 @@ pub fn panels(ctx: LabCtx<SpikeLab>) -> impl IntoView {
         current: RwSignal::new("10".into()),
         geometry: StoredValue::new(None),
     };
+    let shell = ctx.shell;
     view! {
-        {interventions(ctx, iv)}
+        {panel(shell, "interventions", interventions(ctx, iv))}
         {charts(ctx, iv)}
     }
 }
@@ -222,8 +224,9 @@ fn charts(ctx: LabCtx<SpikeLab>, iv: Iv) -> impl IntoView {
             _ => true,
         })
     };
+    let shell = ctx.shell;
     view! {
-        <div class="chart raster-box">
+        <div class="chart raster-box" data-panel="raster" hidden=move || !shell.shown("raster")()>
             <canvas
                 node_ref=raster
                 class="raster"
@@ -234,7 +237,7 @@ fn charts(ctx: LabCtx<SpikeLab>, iv: Iv) -> impl IntoView {
                 on:click=on_click
             ></canvas>
         </div>
-        <div class="charts">
+        <div class="charts" data-panel="charts" hidden=move || !shell.shown("charts")()>
             {CHARTS
                 .into_iter()
                 .enumerate()

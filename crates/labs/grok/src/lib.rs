@@ -41,6 +41,8 @@ impl neurolab_base::Lab for GrokLab {
     type Answer = GrokAnswer;
     type Report = GrokReport;
     type Summary = GrokSummary;
+    const PANELS: &'static [&'static str] =
+        &["interventions", "runs", "charts", "timeline", "mechanism"];
 
     /// Losses and accuracies by step, per run (forks get their run's number).
     fn curves(reports: &[GrokReport]) -> Vec<neurolab_base::Curve> {

@@ -52,6 +52,7 @@ impl neurolab_base::Lab for SaeLab {
     type Answer = SaeAnswer;
     type Report = SaeReport;
     type Summary = SaeSummary;
+    const PANELS: &'static [&'static str] = &["size", "charts", "features", "clamp"];
 
     /// Reconstruction (FVU, MSE), sparsity (L0) and dead latents by step.
     fn curves(reports: &[SaeReport]) -> Vec<neurolab_base::Curve> {

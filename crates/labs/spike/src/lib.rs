@@ -42,6 +42,7 @@ impl neurolab_base::Lab for SpikeLab {
     type Answer = SpikeAnswer;
     type Report = SpikeReport;
     type Summary = SpikeNet;
+    const PANELS: &'static [&'static str] = &["interventions", "raster", "charts"];
 
     /// The population rate per bin over simulated time (bins do not depend on the chunks).
     fn curves(reports: &[SpikeReport]) -> Vec<neurolab_base::Curve> {
