@@ -213,6 +213,7 @@ fn share_block(shell: Shell) -> impl IntoView {
                 }
             />
         </div>
+        {embed_dialog(shell)}
         <p class="status" data-testid="status" role="status" aria-live="polite">
             {move || shell.status.get().unwrap_or_default()}
         </p>
@@ -227,6 +228,105 @@ fn share_block(shell: Shell) -> impl IntoView {
                 "open in neurolab ↗"
             </a>
         </Show>
+    }
+}
+
+/// This experiment as an embed: embed mode, the chosen panels hidden.
+pub fn embed_link(link: &LabLink, hide: &[String]) -> LabLink {
+    let mut embedded = link.full_page();
+    embedded.view.embed = true;
+    embedded.view.hide = hide.to_vec();
+    embedded
+}
+
+/// The iframe snippet for `src`: its size and title, every attribute escaped. The embedded lab
+/// shows its charts and run controls and starts when the reader presses Run.
+pub fn embed_snippet(src: &str, width: &str, height: &str, lab_label: &str) -> String {
+    let attr = |v: &str| v.replace('&', "&amp;").replace('"', "&quot;");
+    format!(
+        "<iframe src=\"{}\" width=\"{}\" height=\"{}\" style=\"border:0\" loading=\"lazy\" title=\"neurolab: {}\"></iframe>",
+        attr(src),
+        attr(width),
+        attr(height),
+        attr(lab_label)
+    )
+}
+
+fn embed_dialog(shell: Shell) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let width = RwSignal::new("100%".to_string());
+    let height = RwSignal::new("640".to_string());
+    let hide = RwSignal::new(Vec::<String>::new());
+    let snippet = move || {
+        shell.link.with(|l| {
+            let src = hide.with(|h| browser::page_url(&embed_link(l, h).encode()));
+            width.with(|w| height.with(|ht| embed_snippet(&src, w, ht, l.lab.label())))
+        })
+    };
+    let choices = move || {
+        let lab = shell.link.with(|l| l.lab);
+        ["step", "imported"]
+            .into_iter()
+            .chain(lab.panels().iter().copied())
+            .map(|name| {
+                let checked = move || hide.with(|h| h.iter().any(|x| x == name));
+                view! {
+                    <label class="inline">
+                        <input
+                            type="checkbox"
+                            data-testid=format!("embed-hide-{name}")
+                            prop:checked=checked
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                hide.update(|h| {
+                                    h.retain(|x| x != name);
+                                    if on {
+                                        h.push(name.to_string());
+                                    }
+                                });
+                            }
+                        />
+                        {name}
+                    </label>
+                }
+            })
+            .collect_view()
+    };
+    let copy = move |_| {
+        let text = snippet();
+        leptos::task::spawn_local(async move {
+            shell.say(match browser::copy_text(&text).await {
+                Ok(()) => "embed snippet copied".to_string(),
+                Err(e) => format!("could not copy ({e}); select the snippet and copy it by hand"),
+            });
+        });
+    };
+    view! {
+        <div class="embed-box" hidden=move || !shell.shown("share")() || shell.link.with(|l| l.view.embed)>
+            <button
+                data-testid="embed-open"
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                "Embed…"
+            </button>
+            <div class="embed-dialog" role="group" aria-label="embed this lab" hidden=move || !open.get()>
+                <p class="muted">
+                    "An iframe for course material: the charts and the run controls of this experiment; it starts when the reader presses Run."
+                </p>
+                <label class="field inline">
+                    <span>"width"</span>
+                    <input type="text" size="6" data-testid="embed-width" prop:value=move || width.get() on:input=move |ev| width.set(event_target_value(&ev)) />
+                </label>
+                <label class="field inline">
+                    <span>"height"</span>
+                    <input type="text" size="6" data-testid="embed-height" prop:value=move || height.get() on:input=move |ev| height.set(event_target_value(&ev)) />
+                </label>
+                <div class="embed-hide">"hide: " {choices}</div>
+                <textarea readonly rows="3" data-testid="embed-snippet" aria-label="the iframe snippet" prop:value=snippet></textarea>
+                <button data-testid="embed-copy" on:click=copy>"Copy snippet"</button>
+            </div>
+        </div>
     }
 }
 
@@ -279,5 +379,26 @@ pub fn weights_button<L: PageLab>(
         >
             {label}
         </button>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embed_snippet_is_an_iframe_of_this_experiment_in_embed_mode() {
+        let mut link = LabLink::default();
+        link.view.hide = vec!["config".into()];
+        let e = embed_link(&link, &["mechanism".into()]);
+        assert!(e.view.embed && e.view.hide == ["mechanism"]);
+        assert_eq!(e.configs, link.configs);
+        let fragment = e.encode();
+        assert!(fragment.ends_with("&embed=1&hide=mechanism"), "{fragment}");
+        let s = embed_snippet(&format!("https://x/#{fragment}"), "100%", "480", "Grokking");
+        assert!(s.starts_with("<iframe src=\"https://x/#v=1&amp;"), "{s}");
+        assert!(s.ends_with("\" width=\"100%\" height=\"480\" style=\"border:0\" loading=\"lazy\" title=\"neurolab: Grokking\"></iframe>"), "{s}");
+        // An attribute cannot be broken out of.
+        assert!(embed_snippet("x", "1\"><script>", "1", "L").contains("1&quot;><script>"));
     }
 }

@@ -3,7 +3,7 @@
 // (checked like a link), and get a clear error for a bad value or a bad command.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { artifact, assertNoCrash, launch, openPage, serveDist, smallLink } from './helpers.mjs';
+import { artifact, assertNoCrash, byTestId, launch, openPage, serveDist, smallLink } from './helpers.mjs';
 
 let server;
 before(async () => { server = await serveDist(); });
@@ -71,5 +71,24 @@ describe('the embed API', () => {
       assertNoCrash(errors);
       await page.close();
     }
+  });
+
+  test('the Embed dialog writes an iframe snippet that opens this experiment embedded', async () => {
+    const { page, errors } = await openPage(browser.context, server.url + smallLink());
+    await byTestId(page, 'embed-open').click();
+    await byTestId(page, 'embed-height').fill('500');
+    await byTestId(page, 'embed-hide-mechanism').check();
+    const snippet = await byTestId(page, 'embed-snippet').inputValue();
+    assert.match(snippet, /^<iframe src="[^"]+" width="100%" height="500" style="border:0" loading="lazy" title="neurolab: Grokking"><\/iframe>$/);
+    const src = snippet.match(/src="([^"]+)"/)[1].replaceAll('&amp;', '&');
+    assert.ok(src.includes('&embed=1&hide=mechanism') && src.includes('p=23'), src);
+    await page.close();
+    const embedded = await openPage(browser.context, src);
+    await embedded.page.locator('[data-panel="mechanism"]').waitFor({ state: 'attached', timeout: 60_000 });
+    assert.equal(await embedded.page.$eval('[data-panel="mechanism"]', (el) => el.hidden), true);
+    assert.equal(await byTestId(embedded.page, 'grok-p').isVisible(), false, 'no config form in an embed');
+    assertNoCrash(errors);
+    assertNoCrash(embedded.errors);
+    await embedded.page.close();
   });
 });
