@@ -69,6 +69,11 @@ impl Shell {
         move || self.link.with(|l| shown(l, control))
     }
 
+    /// `lock=1`: the config and the interventions are read-only.
+    pub fn locked(self) -> impl Fn() -> bool + Copy {
+        move || self.link.with(|l| l.view.lock)
+    }
+
     pub fn say(self, message: impl Into<String>) {
         self.status.set(Some(message.into()));
     }

@@ -17,7 +17,9 @@ pub fn lab_page<L: PageLab>(ctx: LabCtx<L>) -> AnyView {
     view! {
         <aside class="panel config" hidden=move || !shell.shown("config")()>
             <h2>{L::LABEL}</h2>
-            {config_form(ctx.form_ctx())}
+            <fieldset class="plain" disabled=shell.locked() aria-label="the experiment's settings">
+                {config_form(ctx.form_ctx())}
+            </fieldset>
         </aside>
         <section class="panel run">
             {run_controls(ctx)}
@@ -232,10 +234,11 @@ fn share_block(shell: Shell) -> impl IntoView {
 }
 
 /// This experiment as an embed: embed mode, the chosen panels hidden.
-pub fn embed_link(link: &LabLink, hide: &[String]) -> LabLink {
+pub fn embed_link(link: &LabLink, hide: &[String], lock: bool) -> LabLink {
     let mut embedded = link.full_page();
     embedded.view.embed = true;
     embedded.view.hide = hide.to_vec();
+    embedded.view.lock = lock;
     embedded
 }
 
@@ -257,9 +260,10 @@ fn embed_dialog(shell: Shell) -> impl IntoView {
     let width = RwSignal::new("100%".to_string());
     let height = RwSignal::new("640".to_string());
     let hide = RwSignal::new(Vec::<String>::new());
+    let lock = RwSignal::new(false);
     let snippet = move || {
         shell.link.with(|l| {
-            let src = hide.with(|h| browser::page_url(&embed_link(l, h).encode()));
+            let src = hide.with(|h| browser::page_url(&embed_link(l, h, lock.get()).encode()));
             width.with(|w| height.with(|ht| embed_snippet(&src, w, ht, l.lab.label())))
         })
     };
@@ -323,6 +327,15 @@ fn embed_dialog(shell: Shell) -> impl IntoView {
                     <input type="text" size="6" data-testid="embed-height" prop:value=move || height.get() on:input=move |ev| height.set(event_target_value(&ev)) />
                 </label>
                 <div class="embed-hide">"hide: " {choices}</div>
+                <label class="inline">
+                    <input
+                        type="checkbox"
+                        data-testid="embed-lock"
+                        prop:checked=move || lock.get()
+                        on:change=move |ev| lock.set(event_target_checked(&ev))
+                    />
+                    "interventions read-only (lock)"
+                </label>
                 <textarea readonly rows="3" data-testid="embed-snippet" aria-label="the iframe snippet" prop:value=snippet></textarea>
                 <button data-testid="embed-copy" on:click=copy>"Copy snippet"</button>
             </div>
@@ -332,12 +345,19 @@ fn embed_dialog(shell: Shell) -> impl IntoView {
 
 /// One of a lab's panels (`L::PANELS`), hidden when the link's `hide=` names it.
 pub fn panel(shell: Shell, name: &'static str, content: impl IntoView) -> impl IntoView {
+    let locked = shell.locked();
+    let read_only = move || locked() && LOCKABLE.contains(&name);
     view! {
         <div class="lab-panel" data-panel=name hidden=move || !shell.shown(name)()>
-            {content}
+            <fieldset class="plain" disabled=read_only>
+                {content}
+            </fieldset>
         </div>
     }
 }
+
+/// Panels that change the experiment: read-only under `lock=1`.
+const LOCKABLE: [&str; 4] = ["interventions", "runs", "timeline", "clamp"];
 
 /// A small labelled text input (interventions, clamps): shows `value`, reports edits.
 pub fn text_input(
@@ -390,8 +410,11 @@ mod tests {
     fn the_embed_snippet_is_an_iframe_of_this_experiment_in_embed_mode() {
         let mut link = LabLink::default();
         link.view.hide = vec!["config".into()];
-        let e = embed_link(&link, &["mechanism".into()]);
-        assert!(e.view.embed && e.view.hide == ["mechanism"]);
+        let e = embed_link(&link, &["mechanism".into()], false);
+        assert!(e.view.embed && e.view.hide == ["mechanism"] && !e.view.lock);
+        assert!(embed_link(&link, &[], true)
+            .encode()
+            .ends_with("&embed=1&lock=1"));
         assert_eq!(e.configs, link.configs);
         let fragment = e.encode();
         assert!(fragment.ends_with("&embed=1&hide=mechanism"), "{fragment}");

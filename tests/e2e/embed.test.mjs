@@ -91,4 +91,21 @@ describe('the embed API', () => {
     assertNoCrash(embedded.errors);
     await embedded.page.close();
   });
+
+  test('lock=1 shows the settings and interventions read-only; the run controls still work', async () => {
+    const { page, errors } = await openPage(browser.context, server.url + smallLink('&lock=1'));
+    await byTestId(page, 'grok-p').waitFor({ timeout: 60_000 });
+    assert.equal(await byTestId(page, 'grok-p').isDisabled(), true, 'the config is read-only');
+    assert.equal(await byTestId(page, 'grok-p').inputValue(), '23', 'and still shown');
+    assert.equal(await byTestId(page, 'ablate-neurons').isDisabled(), true, 'so are the interventions');
+    await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled, null, { timeout: 60_000 });
+    await byTestId(page, 'run').click();
+    await page.waitForFunction(() => /step [1-9]\d* \//.test(document.querySelector('[data-testid="progress"]').textContent), null, { timeout: 60_000 });
+    // The Embed dialog offers the lock.
+    await byTestId(page, 'embed-open').click();
+    await byTestId(page, 'embed-lock').check();
+    assert.match(await byTestId(page, 'embed-snippet').inputValue(), /&amp;embed=1&amp;lock=1"/);
+    assertNoCrash(errors);
+    await page.close();
+  });
 });

@@ -1,8 +1,8 @@
 //! The share link: the whole experiment as a URL fragment, versioned and validated on decode.
 //!
-//! Format: `v=1&nl=<lab version>&lab=<name>&<the lab's keys>[&ev=<event script>]&backend=auto[&logx=1][&embed=1][&hide=a,b]`
+//! Format: `v=1&nl=<lab version>&lab=<name>&<the lab's keys>[&ev=<event script>]&backend=auto[&logx=1][&embed=1][&hide=a,b][&lock=1]`
 //! (`ev`: the run's interventions with their positions, deflated, see [`neurolab_base::script`]).
-//! The keys `v`, `nl`, `lab`, `backend`, `logx`, `embed`, `hide` are common; every other key
+//! The keys `v`, `nl`, `lab`, `backend`, `logx`, `embed`, `hide`, `lock` are common; every other key
 //! belongs to the lab and is read by the lab's field table (starting from its default or the
 //! preset its preset key names). An unknown, repeated or malformed key, a future version, a value
 //! out of range or a config over budget is an error whose message says what is wrong.
@@ -26,7 +26,9 @@ pub const HIDEABLE: [&str; 8] = [
 pub const MAX_LINK_LEN: usize = 4096;
 
 /// Keys every lab's link shares; all other keys belong to the lab.
-const COMMON_KEYS: [&str; 8] = ["v", "nl", "lab", "backend", "logx", "embed", "hide", "ev"];
+const COMMON_KEYS: [&str; 9] = [
+    "v", "nl", "lab", "backend", "logx", "embed", "hide", "ev", "lock",
+];
 
 /// How the page shows the experiment; part of the link, not of the experiment.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -38,6 +40,9 @@ pub struct ViewOptions {
     pub hide: Vec<String>,
     /// Log-scaled step axis.
     pub log_x: bool,
+    /// `lock=1`: the config and the interventions are shown read-only (the run controls work).
+    #[serde(default)]
+    pub lock: bool,
 }
 
 /// Everything a link carries. Each lab keeps its own config, so switching labs in the page
@@ -173,6 +178,7 @@ fn apply_common(link: &mut LabLink, key: &str, v: &str) -> Result<(), ConfigErro
             }
         }
         "embed" => link.view.embed = parse_flag(key, v)?,
+        "lock" => link.view.lock = parse_flag(key, v)?,
         "hide" => {
             link.view.hide = v
                 .split(',')
@@ -219,6 +225,9 @@ impl LabLink {
         }
         if !self.view.hide.is_empty() {
             s.append_pair("hide", &self.view.hide.join(","));
+        }
+        if self.view.lock {
+            s.append_pair("lock", "1");
         }
         s.finish()
     }
@@ -339,6 +348,7 @@ impl LabLink {
         let mut full = self.clone();
         full.view.embed = false;
         full.view.hide.clear();
+        full.view.lock = false;
         full
     }
 }
@@ -413,6 +423,7 @@ mod tests {
             embed: true,
             hide: vec!["config".into(), "share".into()],
             log_x: true,
+            lock: true,
         };
         let encoded = link.encode();
         assert_eq!(LabLink::decode(&format!("#{encoded}")).unwrap(), link);
