@@ -101,27 +101,19 @@ impl<L: PageLab> LabCtx<L> {
         experiment: neurolab_core::experiment::Experiment,
         link: LabLink,
     ) -> Result<(), String> {
-        let reports = experiment
-            .reports
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                serde_json::from_value::<L::Report>(v.clone())
-                    .map_err(|e| format!("field 'reports', entry {i}: {e}"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let curves = neurolab_core::experiment::curves_of::<L>(&experiment.reports)?;
         let ran = &experiment.ran;
         self.show_recorded(
             Recorded {
                 about: format!(
                     "{file_name}: {} reports recorded by neurolab {} on {} ({})",
-                    reports.len(),
+                    experiment.reports.len(),
                     ran.lab_version,
                     ran.backend,
                     ran.adapter
                 ),
                 file_name,
-                runs: vec![("recorded".into(), L::curves(&reports))],
+                runs: vec![("recorded".into(), curves)],
             },
             link,
         );

@@ -267,16 +267,8 @@ where
         fin.insert("recorded_reports".into(), json!(before.reports.len()));
         fin.insert("max_difference".into(), json!(diff));
         // The curves do not depend on how either run was cut into chunks.
-        let curves = |values: &[Value]| -> Result<Vec<neurolab_base::Curve>, CliError> {
-            let reports = values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    serde_json::from_value::<L::Report>(v.clone())
-                        .map_err(|e| CliError::Usage(format!("field 'reports', entry {i}: {e}")))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(L::curves(&reports))
+        let curves = |values: &[Value]| {
+            neurolab_core::experiment::curves_of::<L>(values).map_err(CliError::Usage)
         };
         let comparison =
             neurolab_base::curve::compare(&curves(&before.reports)?, &curves(&reports)?);

@@ -107,6 +107,21 @@ impl Experiment {
     }
 }
 
+/// Lab `L`'s headline curves from its reports as an experiment file holds them (protocol
+/// JSON); the message names the report that is not one of `L`'s.
+pub fn curves_of<L: neurolab_base::Lab>(
+    reports: &[Value],
+) -> Result<Vec<neurolab_base::Curve>, String> {
+    let reports = reports
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            L::Report::deserialize(v).map_err(|e| format!("field 'reports', entry {i}: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(L::curves(&reports))
+}
+
 pub const SWEEP_FORMAT: &str = "neurolab-sweep";
 
 /// One point of a sweep: its link values, its final numbers, its headline curves.

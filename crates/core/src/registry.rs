@@ -64,21 +64,8 @@ macro_rules! registry {
                 self,
                 reports: &[serde_json::Value],
             ) -> Result<Vec<neurolab_base::Curve>, String> {
-                fn typed<L: Lab>(
-                    reports: &[serde_json::Value],
-                ) -> Result<Vec<neurolab_base::Curve>, String> {
-                    let reports = reports
-                        .iter()
-                        .enumerate()
-                        .map(|(i, v)| {
-                            L::Report::deserialize(v)
-                                .map_err(|e| format!("field 'reports', entry {i}: {e}"))
-                        })
-                        .collect::<Result<Vec<_>, _>>()?;
-                    Ok(L::curves(&reports))
-                }
                 match self {
-                    $(LabKind::$Variant => typed::<$Lab>(reports)),*
+                    $(LabKind::$Variant => crate::experiment::curves_of::<$Lab>(reports)),*
                 }
             }
         }
