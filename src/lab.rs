@@ -60,8 +60,7 @@ pub const REPORTS_KEPT: usize = 20_000;
 /// An imported experiment's run, or a sweep's runs, as they were recorded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recorded {
-    pub file_name: String,
-    /// What was recorded, where, for the user.
+    /// The file, what was recorded, where, for the user.
     pub about: String,
     /// The recorded runs: one for an experiment, one per point for a sweep (its name).
     pub runs: Vec<(String, Vec<neurolab_base::Curve>)>,
@@ -112,7 +111,6 @@ impl<L: PageLab> LabCtx<L> {
                     ran.backend,
                     ran.adapter
                 ),
-                file_name,
                 runs: vec![("recorded".into(), curves)],
             },
             link,
@@ -149,14 +147,7 @@ impl<L: PageLab> LabCtx<L> {
             .into_iter()
             .map(|p| (p.name, p.curves))
             .collect();
-        self.show_recorded(
-            Recorded {
-                file_name,
-                about,
-                runs,
-            },
-            link,
-        );
+        self.show_recorded(Recorded { about, runs }, link);
         Ok(())
     }
 
