@@ -115,6 +115,21 @@ export async function text(page, id) {
   return (await byTestId(page, id).textContent())?.trim() ?? '';
 }
 
+/** Wait until an element's text matches `re` (the DOM may settle a frame after run-state); its text. */
+export async function waitText(page, id, re, timeout = 30_000) {
+  try {
+    await page.waitForFunction(
+      ([sel, src, flags]) => new RegExp(src, flags).test(document.querySelector(sel)?.textContent ?? ''),
+      [`[data-testid="${id}"]`, re.source, re.flags],
+      { timeout },
+    );
+  } catch (e) {
+    assert.match(await text(page, id), re);
+    throw e;
+  }
+  return text(page, id);
+}
+
 /** Wait until an element is visible and its text contains `substring`. */
 export async function assertVisibleText(page, id, substring, timeout = 30_000) {
   const el = byTestId(page, id);

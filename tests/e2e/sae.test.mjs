@@ -3,7 +3,7 @@
 // clamp it and see the model's output change, then reopen the share link with the same config.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { artifact, assertNoCrash, byTestId, launch, openPage, serveDist, text, waitState } from './helpers.mjs';
+import { artifact, assertNoCrash, byTestId, launch, openPage, serveDist, text, waitState, waitText } from './helpers.mjs';
 
 let server;
 before(async () => { server = await serveDist(); });
@@ -25,7 +25,7 @@ describe('SAE lab', () => {
     await waitState(page, 'ready', 90_000);
     assert.equal(await byTestId(page, 'lab-picker').inputValue(), 'sae');
     assert.equal(await byTestId(page, 'sae-latents').inputValue(), '32');
-    assert.match(await text(page, 'metrics'), /16 features in 6 dims/);
+    await waitText(page, 'metrics', /16 features in 6 dims/, 30_000);
 
     await byTestId(page, 'run').click();
     await waitState(page, 'finished', 90_000);
@@ -97,7 +97,7 @@ describe('SAE lab', () => {
       + '&batch=256&report_every=50&seed=1&grok_p=23&grok_steps=300&backend=cpu';
     const { page, errors } = await openPage(browser.context, server.url + link);
     await waitState(page, 'ready', 120_000);
-    assert.match(await text(page, 'metrics'), /grokking preset trained here \(mlp, p = 23, 300 steps/);
+    await waitText(page, 'metrics', /grokking preset trained here \(mlp, p = 23, 300 steps/, 30_000);
     // The step-0 report follows the session: the CE-loss score applies to grok sources.
     await page.waitForFunction(() => /CE-loss score/.test(
       document.querySelector('[data-testid="metrics"]').textContent), null, { timeout: 30_000 });

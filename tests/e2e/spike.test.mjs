@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { artifact, assertNoCrash, byTestId, launch, openPage, serveDist, text, waitState } from './helpers.mjs';
+import { artifact, assertNoCrash, byTestId, launch, openPage, serveDist, text, waitState, waitText } from './helpers.mjs';
 
 let server;
 before(async () => { server = await serveDist(); });
@@ -97,7 +97,7 @@ describe('spiking lab', () => {
     const link = '#v=1&lab=spike&preset=izhikevich2003&dur=10000&seed=1&eng=cpu&backend=cpu';
     const { page, errors } = await openPage(browser.context, server.url + link);
     await waitState(page, 'ready', 120_000);
-    assert.match(await text(page, 'metrics'), /synapses\s*1000000/);
+    await waitText(page, 'metrics', /synapses\s*1000000/, 30_000);
     await byTestId(page, 'run').click();
     await waitState(page, 'finished', 300_000);
     const progress = await text(page, 'progress');
