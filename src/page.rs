@@ -379,27 +379,39 @@ pub fn text_input(
     }
 }
 
-/// The lab's "weights" export as a download button (enabled when `ready`).
-pub fn weights_button<L: PageLab>(
+/// A download button for the lab's export `what` (enabled when `ready`): the file comes back as
+/// an `Exported` event and is downloaded under the name and type the lab gives it.
+pub fn export_button<L: PageLab>(
     ctx: LabCtx<L>,
+    what: &'static str,
+    test_id: &'static str,
     label: &'static str,
     ready: impl Fn() -> bool + Send + Sync + 'static,
 ) -> impl IntoView {
     let shell = ctx.shell;
     view! {
         <button
-            data-testid="export-weights"
+            data-testid=test_id
             disabled=move || !ready()
             on:click=move |_| {
-                shell.say("preparing the weights…");
+                shell.say(format!("preparing the {what} file…"));
                 ctx.send(LabCommand::Export {
-                    what: "weights".into(),
+                    what: what.into(),
                 });
             }
         >
             {label}
         </button>
     }
+}
+
+/// The lab's "weights" export as a download button (enabled when `ready`).
+pub fn weights_button<L: PageLab>(
+    ctx: LabCtx<L>,
+    label: &'static str,
+    ready: impl Fn() -> bool + Send + Sync + 'static,
+) -> impl IntoView {
+    export_button(ctx, "weights", "export-weights", label, ready)
 }
 
 #[cfg(test)]

@@ -1,11 +1,13 @@
 //! `neurolab <lab> [--key value …]`: a lab's experiment natively, through the same engine and
 //! runner as the browser's worker — the config from the flags (decoded like a link), the session
-//! built, prepared, run in chunks to its budget (or a divergence), reports printed as they come.
+//! built, prepared, run in chunks to its budget (or a divergence), reports printed as they come;
+//! then its exports (`--save-<what> PATH`) written and the final object printed.
 
 use crate::labs::CliLab;
 use crate::CliError;
 use burn::tensor::Device;
 use clap::{Arg, ArgAction, ArgMatches, Command};
+use neurolab_base::lab::ExportFile;
 use neurolab_base::msg::{LabCommand, LabEvent};
 use neurolab_base::{LabConfig, Position, Script, StopReason, Unit};
 use neurolab_core::experiment::{max_difference, Experiment, Ran};
@@ -102,6 +104,80 @@ fn take_lab_events<L: CliLab>(events: &Events) -> Vec<LabEvent<L>> {
             _ => None,
         })
         .collect()
+}
+
+/// The lab's export `what` (its bytes and name), asked for as the page asks for it.
+fn export<L: CliLab>(
+    engine: &mut Engine,
+    events: &Events,
+    what: &str,
+) -> Result<ExportFile, CliError> {
+    pollster::block_on(engine.handle(neurolab_core::protocol::Command::Lab {
+        session: 1,
+        command: L::wrap_command(LabCommand::Export { what: what.into() }),
+    }));
+    let mut file = None;
+    for e in take_lab_events::<L>(events) {
+        match e {
+            LabEvent::Exported {
+                file_name,
+                mime,
+                bytes,
+                ..
+            } => {
+                file = Some(ExportFile {
+                    file_name,
+                    mime,
+                    bytes,
+                })
+            }
+            LabEvent::Failed { message } => return Err(CliError::Lab(message)),
+            _ => {}
+        }
+    }
+    file.ok_or_else(|| CliError::Lab(format!("the lab did not export its {what}")))
+}
+
+/// Write an export to `path`; a zip of one folder (the SAE lab's SAELens layout) saved to a
+/// path that does not end in `.zip` becomes that folder's files in the directory `path`.
+fn save(path: &str, file: &ExportFile) -> Result<(), CliError> {
+    use std::path::Path;
+    let write = |to: &Path, bytes: &[u8]| {
+        std::fs::write(to, bytes)
+            .map_err(|e| CliError::Io(format!("cannot write {}: {e}", to.display())))
+    };
+    if file.mime != "application/zip" || path.ends_with(".zip") {
+        return write(Path::new(path), &file.bytes);
+    }
+    let bad = |e: &dyn std::fmt::Display| CliError::Lab(format!("{}: {e}", file.file_name));
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(&file.bytes[..])).map_err(|e| bad(&e))?;
+    let mut top = None;
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(|e| bad(&e))?;
+        let name = entry
+            .enclosed_name()
+            .ok_or_else(|| bad(&format!("unsafe path {}", entry.name())))?;
+        let mut parts = name.components();
+        let first = parts.next().map(|c| c.as_os_str().to_os_string());
+        if *top.get_or_insert_with(|| first.clone()) != first {
+            return Err(bad(&"the zip holds more than one folder"));
+        }
+        let out = Path::new(path).join(parts.as_path());
+        let dir = match out.parent() {
+            Some(parent) if !entry.is_dir() => parent,
+            _ => &out,
+        };
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CliError::Io(format!("cannot create {}: {e}", dir.display())))?;
+        if entry.is_dir() {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes).map_err(|e| bad(&e))?;
+        write(&out, &bytes)?;
+    }
+    Ok(())
 }
 
 /// Run lab `L` with the flags in `m`.
@@ -212,25 +288,17 @@ where
         }
     }
     let wall_s = start.elapsed().as_secs_f64();
-    if let Some(path) = m.try_get_one::<String>("save-weights").ok().flatten() {
-        pollster::block_on(engine.handle(lab(LabCommand::Export {
-            what: "weights".into(),
-        })));
-        let mut written = false;
-        for e in take_lab_events::<L>(&events) {
-            match e {
-                LabEvent::Exported { bytes, .. } => {
-                    std::fs::write(path, bytes)
-                        .map_err(|e| CliError::Io(format!("cannot write {path}: {e}")))?;
-                    written = true;
-                }
-                LabEvent::Failed { message } => return Err(CliError::Lab(message)),
-                _ => {}
-            }
-        }
-        if !written {
-            return Err(CliError::Lab("the weights were not exported".into()));
-        }
+    // Every `--save-<what> PATH` (`--save-weights`, a lab's own such as `--save-saelens`)
+    // writes the lab's export `<what>`.
+    let saves: Vec<(&str, &String)> = m
+        .ids()
+        .filter_map(|id| {
+            let what = id.as_str().strip_prefix("save-")?;
+            Some((what, m.try_get_one::<String>(id.as_str()).ok().flatten()?))
+        })
+        .collect();
+    for (what, path) in saves {
+        save(path, &export::<L>(&mut engine, &events, what)?)?;
     }
     let runner = engine.runners.runner();
     let session = runner

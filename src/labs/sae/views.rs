@@ -15,7 +15,7 @@ use crate::plot::{self, Line, COLORS};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use neurolab_base::Phase;
-use neurolab_core::sae::{FeatureDetail, SaeControl, SaeLab, SaeSummary, Target};
+use neurolab_core::sae::{FeatureDetail, SaeControl, SaeKind, SaeLab, SaeSummary, Target};
 
 /// Feature list items rendered at most (the others stay reachable through the clamp's index).
 pub const LIST_MAX: usize = 200;
@@ -651,13 +651,28 @@ fn draw_clamp(clamped: Memo<Option<Clamped>>, canvas: NodeRef<Canvas>) {
     }
 }
 
+/// Our weights (any decomposition), and an SAE in SAELens's layout once it has trained (semi-NMF
+/// has no encoder, so no SAELens file).
 fn export(ui: Ui) -> impl IntoView {
     let ctx = ui.ctx;
     let shell = ctx.shell;
     let ready = move || ctx.run.with(|r| r.phase != Phase::Starting) && ui.built();
+    let config = ctx.config_signal();
+    let sae_trained = move || {
+        ready()
+            && config.with(|c| c.kind != SaeKind::Snmf)
+            && ctx.run.with(|r| r.position.done > 0.0)
+    };
     view! {
         <div class="export" hidden=move || !shell.shown("export")()>
             {crate::page::weights_button(ctx, "Download the SAE (.safetensors)", ready)}
+            {crate::page::export_button(
+                ctx,
+                "saelens",
+                "export-saelens",
+                "Download for SAELens (.zip)",
+                sae_trained,
+            )}
         </div>
     }
 }

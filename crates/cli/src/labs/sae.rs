@@ -1,5 +1,5 @@
 //! `neurolab sae`: the sparse-autoencoder lab on the command line (the source prepared, then the
-//! decomposition trained; `--save-weights`), and `neurolab bench sae`: TopK SAE training
+//! decomposition trained; `--save-weights`, `--save-saelens`), and `neurolab bench sae`: TopK SAE training
 //! samples/s on the CPU backend for the sizes on synthetic activations.
 
 use super::CliLab;
@@ -7,7 +7,7 @@ use crate::CliError;
 use burn::module::Module;
 use burn::optim::AdamConfig;
 use burn::prelude::*;
-use clap::{ArgMatches, Args, Command, FromArgMatches as _};
+use clap::{Arg, ArgMatches, Args, Command, FromArgMatches as _};
 use neurolab_base::rng::SeededRng;
 use neurolab_base::Session as _;
 use neurolab_core::sae::{sae_step, Sae, SaeKind, SaeLab, SaeReport, SaeSession, StepKind};
@@ -53,6 +53,16 @@ impl CliLab for SaeLab {
         "Train a sparse autoencoder (or semi-NMF) on a model's activations (flags are the link's keys)";
     type Out = Out;
     const EXPORTS_WEIGHTS: bool = true;
+
+    /// `--save-saelens PATH`: the lab's "saelens" export (run.rs writes every `--save-<what>`).
+    fn extra_args(cmd: Command) -> Command {
+        cmd.arg(
+            Arg::new("save-saelens")
+                .long("save-saelens")
+                .value_name("PATH")
+                .help("write the SAE in SAELens's saved layout (cfg.json, sae_weights.safetensors, sparsity.safetensors; on raw activations, the normalisation folded in): PATH.zip as the page's download, any other PATH as that folder (not for semi-NMF)"),
+        )
+    }
 
     fn bench_args(cmd: Command) -> Command {
         BenchSaeArgs::augment_args(

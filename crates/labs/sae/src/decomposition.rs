@@ -2,13 +2,14 @@
 //! semi-NMF) trained on them, and the analysis a feature browser needs, all as plain structs.
 //!
 //! `train_step()` queues device work and reads nothing back; `metrics()`, `features()`,
-//! `feature()`, `clamp()` and `safetensors()` are async and read back once each (sync reads
-//! panic in the browser). Activations are normalised by one scalar so that E‖x‖² = d (so λ and
-//! the learning rate mean the same on every source); everything spliced back into a model is
-//! divided by it first.
+//! `feature()`, `clamp()` and the exports (`safetensors()`, `saelens()`) are async and read
+//! back once each (sync reads panic in the browser). Activations are normalised by one scalar
+//! so that E‖x‖² = d (so λ and the learning rate mean the same on every source); everything
+//! spliced back into a model is divided by it first, and the SAELens export folds it in.
 
 use super::analysis::{density_histogram, fourier_label, histogram, top_n, FourierLabel};
 use super::config::{SaeConfig, SaeKind, SaeSource};
+use super::export::{self, Folder, Named, Trained};
 use super::model::{sae_step, Sae, StepKind};
 use super::report::{
     ClampInput, ClampOp, ClampRequest, ClampResponse, FeatureDetail, FeatureSummary, LogitEffect,
@@ -26,7 +27,6 @@ use neurolab_base::rng::SeededRng;
 use neurolab_base::LabConfig as _;
 use neurolab_grok::config::{GrokConfig, ModelKind, Op};
 use neurolab_grok::GrokModel;
-use std::collections::HashMap;
 
 /// RNG stream for minibatch sampling.
 const BATCH_STREAM: u64 = 61;
@@ -298,6 +298,12 @@ impl Decomposition {
         }
     }
 
+    /// How many of the rows of `z` (`[N', L]`) each latent is active in, `[L]`.
+    fn fire_counts(&self, z: Tensor<2>) -> Tensor<1> {
+        let latents = z.dims()[1];
+        self.active(z).float().sum_dim(0).reshape([latents])
+    }
+
     /// Mean cross-entropy of `logits` against the labels.
     fn ce(&self, logits: Tensor<2>) -> Option<Tensor<1>> {
         let y = self.labels.clone()?;
@@ -403,8 +409,7 @@ impl Decomposition {
     pub async fn features(&self) -> Result<Vec<FeatureSummary>, SaeError> {
         let latents = self.config.latents as usize;
         let z = self.latents_of(self.data.clone());
-        let active = self.active(z.clone()).float();
-        let count = active.clone().sum_dim(0).reshape([latents]);
+        let count = self.fire_counts(z.clone());
         let density = count.clone().div_scalar(self.n as f64);
         let max = z.clone().max_dim(0).reshape([latents]);
         let mean = z.sum_dim(0).reshape([latents]) / count.clamp_min(1.0);
@@ -677,54 +682,75 @@ impl Decomposition {
         })
     }
 
-    /// The decomposition as `.safetensors`: SAEs `w_enc [L, d]`, `b_enc [L]`, `w_dec [L, d]`,
-    /// `b_dec [d]`; semi-NMF `w_dec [L, d]` (= W) and `z [N, L]`; all in normalised units, with
-    /// `act_scale` (normalised = raw · act_scale) and the config in the metadata.
-    pub async fn safetensors(&self) -> Result<Vec<u8>, SaeError> {
-        let named: Vec<(&str, Tensor<2>)> = match &self.method {
+    /// Every parameter (normalised units: SAEs `w_enc [L, d]`, `b_enc [L]`, `w_dec [L, d]`,
+    /// `b_dec [d]`; semi-NMF `w_dec [L, d]` (= W) and `z [N, L]`), the activation scale and,
+    /// with `density`, each latent's firing frequency over all samples: what every export is
+    /// built from, in one readback.
+    async fn trained(&self, density: bool) -> Result<Trained, SaeError> {
+        let flat = |t: Tensor<2>| {
+            let [a, b] = t.dims();
+            (vec![a, b], t.reshape([a * b]))
+        };
+        let named: Vec<(&'static str, (Vec<usize>, Tensor<1>))> = match &self.method {
             Method::Sae { sae: Some(sae), .. } => {
                 let s = sae.valid();
+                let latents = s.latents();
                 vec![
-                    ("w_enc", s.w_enc.val()),
-                    ("b_enc", s.b_enc.val().unsqueeze::<2>()),
-                    ("w_dec", s.w_dec.val()),
-                    ("b_dec", s.b_dec.val().unsqueeze::<2>()),
+                    ("w_enc", flat(s.w_enc.val())),
+                    ("b_enc", (vec![latents], s.b_enc.val())),
+                    ("w_dec", flat(s.w_dec.val())),
+                    ("b_dec", (vec![self.d], s.b_dec.val())),
                 ]
             }
             Method::Sae { sae: None, .. } => vec![],
-            Method::Snmf(s) => vec![("w_dec", s.w.clone()), ("z", s.z.clone())],
+            Method::Snmf(s) => vec![("w_dec", flat(s.w.clone())), ("z", flat(s.z.clone()))],
         };
-        let mut owned = Vec::new();
-        for (name, t) in named {
-            let mut shape = t.dims().to_vec();
-            if name.starts_with("b_") {
-                shape.remove(0);
-            }
-            let n: usize = shape.iter().product();
-            let values = read_f32(t.reshape([n])).await?;
-            let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-            owned.push((name.to_string(), shape, bytes));
+        let mut parts: Vec<Tensor<1>> = named.iter().map(|(_, (_, t))| t.clone()).collect();
+        parts.push(self.scale.clone());
+        if density {
+            let z = self.latents_of(self.data.clone());
+            parts.push(self.fire_counts(z).div_scalar(self.n as f64));
         }
-        let scale = read_f32(self.scale.clone()).await?;
-        let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = owned
-            .iter()
-            .map(|(name, shape, bytes)| {
-                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
-                    .map(|v| (name.clone(), v))
-                    .map_err(|e| SaeError::Export(e.to_string()))
+        let v = read_f32(Tensor::cat(parts, 0)).await?;
+        let mut at = 0;
+        let mut take = |n: usize| {
+            at += n;
+            v[at - n..at].to_vec()
+        };
+        let tensors = named
+            .into_iter()
+            .map(|(name, (shape, _))| {
+                let values = take(shape.iter().product());
+                Named {
+                    name,
+                    shape,
+                    values,
+                }
             })
-            .collect::<Result<_, _>>()?;
-        let metadata: HashMap<String, String> = [
-            ("format".to_string(), "neurolab-sae".to_string()),
-            ("step".to_string(), self.step.to_string()),
-            ("act_scale".to_string(), scale[0].to_string()),
-            (
-                "config".to_string(),
-                serde_json::to_string(&self.config).map_err(|e| SaeError::Export(e.to_string()))?,
-            ),
-        ]
-        .into();
-        safetensors::serialize(views, Some(metadata)).map_err(|e| SaeError::Export(e.to_string()))
+            .collect();
+        let act_scale = take(1)[0];
+        Ok(Trained {
+            config: self.config.clone(),
+            step: self.step,
+            tensors,
+            act_scale,
+            density: density.then(|| take(self.config.latents as usize)),
+        })
+    }
+
+    /// The decomposition as our `.safetensors`: every parameter in normalised units, with
+    /// `act_scale` (normalised = raw · act_scale) and the config in the metadata.
+    pub async fn safetensors(&self) -> Result<Vec<u8>, SaeError> {
+        export::neurolab_safetensors(&self.trained(false).await?)
+    }
+
+    /// The SAE in SAELens's saved layout, on raw activations (the scale folded in), in the
+    /// folder `stem`. Semi-NMF has no encoder, so no such layout: [`SaeError::NoEncoder`].
+    pub async fn saelens(&self, stem: &str) -> Result<Folder, SaeError> {
+        if self.config.kind == SaeKind::Snmf {
+            return Err(SaeError::NoEncoder);
+        }
+        export::saelens(&self.trained(true).await?, stem)
     }
 }
 

@@ -13,6 +13,8 @@ pub mod control;
 #[cfg(feature = "compute")]
 mod decomposition;
 #[cfg(feature = "compute")]
+pub mod export;
+#[cfg(feature = "compute")]
 mod model;
 pub mod report;
 #[cfg(feature = "compute")]

@@ -29,8 +29,13 @@ pub enum SaeError {
     Request(String),
     #[error("the SAE is still preparing its source: wait for it, or press Run")]
     NotReady,
-    #[error("the SAE lab exports 'weights', not '{0}'")]
+    #[error("the SAE lab exports 'weights' or 'saelens', not '{0}'")]
     UnknownExport(String),
+    #[error(
+        "SAELens loads an encoder and a decoder, and semi-NMF has no encoder (its codes are \
+         solved for each sample): export its weights (.safetensors) instead"
+    )]
+    NoEncoder,
 }
 
 /// A prepared source: the trained model whose activations are decomposed. The worker keeps the
@@ -350,22 +355,30 @@ impl Session for SaeSession {
         })
     }
 
+    /// "weights": our `.safetensors`; "saelens": SAELens's saved layout as a zip of one folder
+    /// (SAEs only).
     async fn export(&mut self, what: &str) -> Result<ExportFile, SaeError> {
-        if what != "weights" {
-            return Err(SaeError::UnknownExport(what.to_string()));
-        }
         let dec = self.decomposition()?;
         let c = dec.config();
-        Ok(ExportFile {
-            file_name: format!(
-                "neurolab-sae-{}-{}-L{}-step{}.safetensors",
-                c.source.name(),
-                c.kind.name(),
-                c.latents,
-                dec.step_count()
-            ),
-            mime: "application/octet-stream".into(),
-            bytes: dec.safetensors().await?,
-        })
+        let stem = format!(
+            "neurolab-sae-{}-{}-L{}-step{}",
+            c.source.name(),
+            c.kind.name(),
+            c.latents,
+            dec.step_count()
+        );
+        match what {
+            "weights" => Ok(ExportFile {
+                file_name: format!("{stem}.safetensors"),
+                mime: "application/octet-stream".into(),
+                bytes: dec.safetensors().await?,
+            }),
+            "saelens" => Ok(ExportFile {
+                file_name: format!("{stem}.zip"),
+                mime: "application/zip".into(),
+                bytes: dec.saelens(&stem).await?.zip()?,
+            }),
+            _ => Err(SaeError::UnknownExport(what.to_string())),
+        }
     }
 }

@@ -248,6 +248,81 @@ fn snmf_session_reports_on_the_toy_model() {
     assert!(r.mmcs.unwrap() > 0.5, "{:?}", r.mmcs);
 }
 
+/// f32 tensors of a `.safetensors` file by name: (shape, values).
+fn read_tensors(bytes: &[u8]) -> std::collections::HashMap<String, (Vec<usize>, Vec<f32>)> {
+    let st = safetensors::SafeTensors::deserialize(bytes).unwrap();
+    st.tensors()
+        .into_iter()
+        .map(|(name, v)| {
+            let values = v
+                .data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            (name, (v.shape().to_vec(), values))
+        })
+        .collect()
+}
+
+#[test]
+fn the_saelens_export_is_our_sae_on_raw_units_and_semi_nmf_has_none() {
+    let mut c = toy(SaeKind::TopK);
+    c.toy_samples = 1024;
+    c.steps = 100;
+    let dec = train(&c);
+    let ours = block_on(dec.safetensors()).unwrap();
+    let scale: f32 = safetensors::SafeTensors::read_metadata(&ours)
+        .unwrap()
+        .1
+        .metadata()
+        .as_ref()
+        .unwrap()["act_scale"]
+        .parse()
+        .unwrap();
+    let ours = read_tensors(&ours);
+    let folder = block_on(dec.saelens("stem")).unwrap();
+    let w = read_tensors(&folder.files[1].1);
+    let (latents, d) = (64, 12);
+    assert_eq!(w["W_enc"].0, [d, latents]);
+    for j in 0..latents {
+        for i in 0..d {
+            let a = w["W_enc"].1[i * latents + j];
+            let b = scale * ours["w_enc"].1[j * d + i];
+            assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "W_enc[{i}, {j}]");
+            let a = w["W_dec"].1[j * d + i];
+            assert!((a * scale - ours["w_dec"].1[j * d + i]).abs() < 1e-6);
+        }
+    }
+    // The firing frequencies are the feature browser's densities.
+    let sparsity = &read_tensors(&folder.files[2].1)["sparsity"].1;
+    for f in block_on(dec.features()).unwrap() {
+        let want = f.density.max(1e-10).log10();
+        assert!(
+            (sparsity[f.index as usize] - want).abs() < 1e-5,
+            "latent {}",
+            f.index
+        );
+    }
+    assert!(sparsity.iter().all(|v| v.is_finite()));
+
+    // Through the session: a zip named like the weights, and none for semi-NMF.
+    use neurolab_base::Session as _;
+    let mut session = neurolab_sae::SaeSession::new(c.clone(), backend_cpu(), None).unwrap();
+    session.prepare_steps(u32::MAX).unwrap();
+    let file = block_on(session.export("saelens")).unwrap();
+    assert_eq!(file.file_name, "neurolab-sae-toy-topk-L64-step0.zip");
+    assert_eq!(file.mime, "application/zip");
+    assert_eq!(&file.bytes[..4], b"PK\x03\x04");
+    c.kind = SaeKind::Snmf;
+    c.latents = 16;
+    let mut session = neurolab_sae::SaeSession::new(c, backend_cpu(), None).unwrap();
+    session.prepare_steps(u32::MAX).unwrap();
+    let err = block_on(session.export("saelens")).unwrap_err().to_string();
+    assert!(err.contains("semi-NMF has no encoder"), "{err}");
+    let err = block_on(session.export("onnx")).unwrap_err().to_string();
+    assert!(err.contains("'weights' or 'saelens', not 'onnx'"), "{err}");
+}
+
 fn small_grok(source: SaeSource) -> SaeConfig {
     let mut c = SaeConfig::preset(source);
     c.grok_p = 23;
