@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what the web build needs, each only when missing: the wasm32 target, trunk 0.21.14,
-# wasm-bindgen-cli 0.2.130 and the npm packages (playwright-core; binaryen for wasm-opt).
+# wasm-bindgen-cli 0.2.130 and the npm packages (playwright-core; binaryen for wasm-opt; axe-core for the accessibility scan).
 # With --browser also Debian's chromium + chromium-driver (apt-get; needs root or sudo).
 # Needs only rustup/cargo/node/npm. Never downloads a browser through Playwright.
 set -euo pipefail
@@ -18,7 +18,7 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q ' 0\.2\.130'; then
   # webpki-roots version the registry no longer has.
   cargo install wasm-bindgen-cli --version 0.2.130
 fi
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ]; then
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] || [ ! -f node_modules/axe-core/axe.min.js ]; then
   npm ci --no-audit --no-fund
 fi
 if [ -x /usr/bin/wasm-opt ] && ! /usr/bin/wasm-opt --version | grep -q 'version 1[2-9][0-9]'; then

@@ -32,6 +32,13 @@ pub struct LinkProblem {
 #[derive(Clone, Copy)]
 pub struct ImportExperiment(pub Callback<(String, String), Result<(), String>>);
 
+/// Whether the open experiment's run has started and reached its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Activity {
+    pub ran: bool,
+    pub finished: bool,
+}
+
 /// The state every part of the page shares (all handles are `Copy`), provided as context.
 #[derive(Clone, Copy)]
 pub struct Shell {
@@ -45,6 +52,11 @@ pub struct Shell {
     pub worker_error: RwSignal<Option<String>>,
     /// A new build of neurolab replaced the cached one (offline use): its version.
     pub updated: RwSignal<Option<String>>,
+    /// What the open experiment's run has done since it was opened (a lesson reveals its
+    /// answer after the run).
+    pub activity: RwSignal<Activity>,
+    /// The start page (gallery of presets and lessons) is shown instead of a lab.
+    pub gallery: RwSignal<bool>,
     pub(crate) worker: StoredValue<Option<WorkerLink>, LocalStorage>,
     pub(crate) sessions: StoredValue<u32>,
 }

@@ -18,6 +18,9 @@ pub trait PageLab: Registered + neurolab_base::Lab<Report: Send + Sync> {
     /// What the page knows of the run beyond the generic run state (reports, answers).
     type State: Default + Send + Sync + 'static;
 
+    /// The lab's "what am I seeing" (behind an ⓘ at the top of its page).
+    const ABOUT: &'static crate::plot::figure::About;
+
     /// Fold one of the lab's events into its state (the run state is folded by the shell).
     fn fold(state: &mut Self::State, event: &LabEvent<Self>);
 
@@ -151,6 +154,15 @@ impl<L: PageLab> LabCtx<L> {
         Ok(())
     }
 
+    /// Open `link` (this lab's experiment): its config in force, a new session.
+    pub fn open_link(self, link: LabLink) {
+        self.recorded.set(None);
+        self.form.set(FormState::of(L::config(&link.configs)));
+        self.shell.link.set(link);
+        self.shell.activity.set(Default::default());
+        self.restart(false);
+    }
+
     fn show_recorded(self, recorded: Recorded, link: LabLink) {
         self.recorded.set(Some(recorded));
         self.form.set(FormState::of(L::config(&link.configs)));
@@ -261,6 +273,27 @@ impl<L: PageLab> LabCtx<L> {
         self.run.update(|r| r.apply(&event));
         self.state.update(|s| L::fold(s, &event));
         L::after(self, &event);
+        match &event {
+            LabEvent::Progress { running: true, .. } => {
+                if !self.shell.activity.with_untracked(|a| a.ran) {
+                    self.shell.activity.update(|a| a.ran = true);
+                }
+            }
+            LabEvent::Stopped {
+                reason: neurolab_base::StopReason::Finished,
+                ..
+            } => self.shell.activity.update(|a| {
+                a.ran = true;
+                a.finished = true;
+            }),
+            _ => {}
+        }
+        // `autorun=1`: a freshly built run starts at once (an embed otherwise waits for Run).
+        if let LabEvent::Configured { position, .. } = &event {
+            if position.done == 0.0 && self.shell.link.with_untracked(|l| l.view.autorun) {
+                self.send(LabCommand::Run);
+            }
+        }
     }
 
     /// The user edited a form field.

@@ -6,6 +6,8 @@
 //!
 //! Layers, top to bottom (no module uses one above it):
 //! - [`shell`]: the app, header, banners, event routing; it knows no lab;
+//! - [`gallery`]: the start page (cards for presets and lessons); [`lesson`]: lessons (the
+//!   shipped files, the lesson panel, progress in local storage);
 //! - [`labs`]: the labs' registry and one folder per lab (page, state, views);
 //! - [`page`]: what every lab's page shares (form, run controls, progress, metrics, share);
 //! - [`embed`]: the embed API (a host page drives the lab by `postMessage` and hears it);
@@ -23,8 +25,10 @@ pub mod embed;
 pub mod experiment;
 pub mod form;
 pub mod format;
+pub mod gallery;
 pub mod lab;
 pub mod labs;
+pub mod lesson;
 pub mod page;
 pub mod plot;
 pub mod run;

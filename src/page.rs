@@ -22,6 +22,7 @@ pub fn lab_page<L: PageLab>(ctx: LabCtx<L>) -> AnyView {
             </fieldset>
         </aside>
         <section class="panel run">
+            {crate::plot::figure::lab_about(shell, L::ABOUT)}
             {run_controls(ctx)}
             {progress(ctx.run, shell)}
             {metrics(ctx)}
@@ -261,15 +262,18 @@ fn embed_dialog(shell: Shell) -> impl IntoView {
     let height = RwSignal::new("640".to_string());
     let hide = RwSignal::new(Vec::<String>::new());
     let lock = RwSignal::new(false);
+    let on_click = RwSignal::new(true);
     let snippet = move || {
         shell.link.with(|l| {
-            let src = hide.with(|h| browser::page_url(&embed_link(l, h, lock.get()).encode()));
+            let mut embedded = hide.with(|h| embed_link(l, h, lock.get()));
+            embedded.view.autorun = !on_click.get();
+            let src = browser::page_url(&embedded.encode());
             width.with(|w| height.with(|ht| embed_snippet(&src, w, ht, l.lab.label())))
         })
     };
     let choices = move || {
         let lab = shell.link.with(|l| l.lab);
-        ["step", "imported"]
+        ["step", "imported", "explain"]
             .into_iter()
             .chain(lab.panels().iter().copied())
             .map(|name| {
@@ -316,7 +320,7 @@ fn embed_dialog(shell: Shell) -> impl IntoView {
             </button>
             <div class="embed-dialog" role="group" aria-label="embed this lab" hidden=move || !open.get()>
                 <p class="muted">
-                    "An iframe for course material: the charts and the run controls of this experiment; it starts when the reader presses Run."
+                    "An iframe for course material: the charts and the run controls of this experiment."
                 </p>
                 <label class="field inline">
                     <span>"width"</span>
@@ -335,6 +339,15 @@ fn embed_dialog(shell: Shell) -> impl IntoView {
                         on:change=move |ev| lock.set(event_target_checked(&ev))
                     />
                     "interventions read-only (lock)"
+                </label>
+                <label class="inline">
+                    <input
+                        type="checkbox"
+                        data-testid="embed-on-click"
+                        prop:checked=move || on_click.get()
+                        on:change=move |ev| on_click.set(event_target_checked(&ev))
+                    />
+                    "start on the reader's click (otherwise it runs as soon as it loads)"
                 </label>
                 <textarea readonly rows="3" data-testid="embed-snippet" aria-label="the iframe snippet" prop:value=snippet></textarea>
                 <button data-testid="embed-copy" on:click=copy>"Copy snippet"</button>

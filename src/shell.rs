@@ -46,7 +46,17 @@ fn on_event(shell: Shell, labs: Labs, event: Event, bytes: Option<Vec<u8>>) {
 
 #[component]
 pub fn App() -> impl IntoView {
-    let opened = LabLink::open(&browser::fragment());
+    let fragment = browser::fragment();
+    let fragment = fragment.trim_start_matches('#');
+    // The start page: no experiment in the address (or `#gallery`).
+    let start_on_gallery = fragment.is_empty() || fragment == "gallery";
+    let mut opened = LabLink::open(fragment);
+    // A lesson link without an experiment (`#lesson=grokking.2`) opens its step's experiment.
+    if let Some(link) = crate::lesson::lesson_only_link(fragment) {
+        opened.link = link;
+        opened.problem = None;
+        opened.dropped.clear();
+    }
     let link = opened.link.clone();
     let shell = Shell {
         link: RwSignal::new(link.clone()),
@@ -60,6 +70,8 @@ pub fn App() -> impl IntoView {
         version_notice: RwSignal::new(opened.version_notice()),
         worker_error: RwSignal::new(None),
         updated: RwSignal::new(None),
+        activity: RwSignal::new(Default::default()),
+        gallery: RwSignal::new(start_on_gallery),
         worker: StoredValue::new_local(None),
         sessions: StoredValue::new(0),
     };
@@ -95,7 +107,9 @@ pub fn App() -> impl IntoView {
     shell.send(Command::Init {
         backend: link.backend,
     });
-    labs.open(link.lab);
+    if !start_on_gallery {
+        labs.open(link.lab);
+    }
     browser::register_service_worker(move |version| shell.updated.set(Some(version)));
     browser::expose_debug_hook(move |hook| {
         let hook = match hook.as_str() {
@@ -108,7 +122,11 @@ pub fn App() -> impl IntoView {
 
     // The address always carries the current experiment.
     Effect::new(move |_| {
-        let fragment = shell.link.with(LabLink::encode);
+        let fragment = if shell.gallery.get() {
+            "gallery".to_string()
+        } else {
+            shell.link.with(LabLink::encode)
+        };
         if let Err(e) = browser::replace_fragment(&fragment) {
             leptos::logging::warn!("could not update the address: {e}");
         }
@@ -124,9 +142,15 @@ pub fn App() -> impl IntoView {
                 <Header />
             </Show>
             <Banners />
-            <main class="layout" data-lab=move || lab.get().name()>
-                {move || labs.page(lab.get())}
-            </main>
+            <Show
+                when=move || !shell.gallery.get()
+                fallback=|| view! { <crate::gallery::Gallery /> }
+            >
+                <crate::lesson::LessonPanel />
+                <main class="layout" data-lab=move || lab.get().name()>
+                    {move || labs.page(lab.get())}
+                </main>
+            </Show>
         </div>
     }
 }
@@ -162,6 +186,13 @@ fn Header() -> impl IntoView {
     view! {
         <header class="top">
             <h1>"neurolab"</h1>
+            <button
+                data-testid="open-gallery"
+                aria-pressed=move || shell.gallery.get().to_string()
+                on:click=move |_| shell.gallery.update(|g| *g = !*g)
+            >
+                "Gallery & lessons"
+            </button>
             <label class="lab-picker">
                 <span class="sr">"lab"</span>
                 <select
@@ -169,6 +200,7 @@ fn Header() -> impl IntoView {
                     title="lab"
                     on:change=move |ev| {
                         if let Some(lab) = LabKind::parse(&event_target_value(&ev)) {
+                            shell.gallery.set(false);
                             shell.link.update(|l| l.lab = lab);
                             shell.status.set(None);
                             labs.open(lab);

@@ -79,6 +79,59 @@ pub fn download(file_name: &str, mime: &str, bytes: &[u8]) -> Result<(), String>
     web_sys::Url::revoke_object_url(&url).map_err(js_err)
 }
 
+/// Offer a URL (a `data:` PNG) as a file download.
+pub fn download_url(file_name: &str, url: &str) -> Result<(), String> {
+    let doc = window()?.document().ok_or("no document")?;
+    let a: web_sys::HtmlAnchorElement = doc
+        .create_element("a")
+        .map_err(js_err)?
+        .dyn_into()
+        .map_err(|_| "not an anchor")?;
+    a.set_href(url);
+    a.set_download(file_name);
+    a.click();
+    Ok(())
+}
+
+/// The browser's local storage (without web-sys's `Storage` binding): `None` where it is
+/// missing or refused (private modes, sandboxed frames).
+fn local_storage() -> Option<JsValue> {
+    let w = web_sys::window()?;
+    js_sys::Reflect::get(&w, &"localStorage".into())
+        .ok()
+        .filter(|s| !s.is_null() && !s.is_undefined())
+}
+
+fn call(target: &JsValue, method: &str, args: &js_sys::Array) -> Option<JsValue> {
+    let f: js_sys::Function = js_sys::Reflect::get(target, &method.into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    f.apply(target, args).ok()
+}
+
+/// A value kept in local storage.
+pub fn stored(key: &str) -> Option<String> {
+    call(
+        &local_storage()?,
+        "getItem",
+        &js_sys::Array::of1(&key.into()),
+    )?
+    .as_string()
+}
+
+/// Keep a value in local storage; the error says why not.
+pub fn store(key: &str, value: &str) -> Result<(), String> {
+    let storage = local_storage().ok_or("this browser keeps no local storage here")?;
+    call(
+        &storage,
+        "setItem",
+        &js_sys::Array::of2(&key.into(), &value.into()),
+    )
+    .map(|_| ())
+    .ok_or_else(|| "local storage refused the value (full or disabled)".to_string())
+}
+
 /// Copy text to the clipboard. Fails where the page may not write to it (e.g. no user gesture).
 pub async fn copy_text(text: &str) -> Result<(), String> {
     let clipboard = window()?.navigator().clipboard();

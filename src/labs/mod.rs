@@ -61,6 +61,13 @@ macro_rules! page_registry {
                 }
             }
 
+            /// Open a link (a lesson's step, a gallery card) in the lab it names.
+            pub fn open_link(self, link: neurolab_core::link::LabLink) {
+                match link.lab {
+                    $(neurolab_core::LabKind::$Variant => self.$name.open_link(link),)*
+                }
+            }
+
             /// Open an experiment file (its text): the lab it names, its run recorded; the
             /// message names what is wrong with it.
             pub fn import(self, file_name: String, text: &str) -> Result<(), String> {

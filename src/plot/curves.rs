@@ -198,6 +198,15 @@ pub fn draw(
     x: (f64, f64),
     log_x: bool,
 ) -> Result<Geometry, String> {
+    super::figure::record_series(
+        &canvas,
+        curves.title,
+        "step",
+        curves
+            .series
+            .iter()
+            .map(|s| (s.name.as_str(), s.points.as_slice())),
+    );
     let scale = super::fit(&canvas);
     let backend =
         super::canvas::FastCanvas::new(canvas).ok_or("this browser gives no 2D canvas context")?;

@@ -6,6 +6,7 @@
 
 pub mod canvas;
 pub mod curves;
+pub mod figure;
 
 use canvas::FastCanvas;
 use plotters::coord::Shift;
@@ -89,6 +90,12 @@ pub fn lines(
     x_range: (f64, f64),
     y_range: Option<(f64, f64)>,
 ) -> Result<(), String> {
+    figure::record_series(
+        &canvas,
+        title,
+        "x",
+        series.iter().map(|s| (s.label, s.points.as_slice())),
+    );
     let scale = fit(&canvas);
     let backend = FastCanvas::new(canvas).ok_or("this browser gives no 2D canvas context")?;
     let root = backend.into_drawing_area();
@@ -146,6 +153,12 @@ pub fn log_log(
     title: &str,
     series: &[Line<'_>],
 ) -> Result<(), String> {
+    figure::record_series(
+        &canvas,
+        title,
+        "x",
+        series.iter().map(|s| (s.label, s.points.as_slice())),
+    );
     let scale = fit(&canvas);
     let backend = FastCanvas::new(canvas).ok_or("this browser gives no 2D canvas context")?;
     let root = backend.into_drawing_area();
@@ -197,6 +210,32 @@ pub fn bars(
     lo: f64,
     hi: f64,
 ) -> Result<(), String> {
+    {
+        let w = if hi > lo {
+            (hi - lo) / counts.len().max(1) as f64
+        } else {
+            1.0
+        };
+        let mut csv = String::from("bin_from,bin_to,count\n");
+        for (i, c) in counts.iter().enumerate() {
+            let from = lo + i as f64 * w;
+            csv.push_str(&format!("{from},{},{c}\n", from + w));
+        }
+        let total: f64 = counts.iter().sum();
+        let top = counts
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, c)| {
+                format!(
+                    "; the tallest bar {c} at {}",
+                    crate::format::fmt_sig((lo + (i as f64 + 0.5) * w) as f32)
+                )
+            })
+            .unwrap_or_default();
+        let alt = format!("{} bins, {total} in all{top}", counts.len());
+        figure::record(&canvas, title, Some(csv), &alt);
+    }
     let scale = fit(&canvas);
     let backend = FastCanvas::new(canvas).ok_or("this browser gives no 2D canvas context")?;
     let root = backend.into_drawing_area();
@@ -234,6 +273,25 @@ pub fn paired_bars(
     highlight: &[bool],
     names: (&str, &str),
 ) -> Result<(), String> {
+    {
+        use figure::field;
+        let mut csv = format!("k,{},{},highlighted\n", field(names.0), field(names.1));
+        for i in 0..a.len().max(b.len()) {
+            let get = |v: &[f64]| v.get(i).map(f64::to_string).unwrap_or_default();
+            let hot = highlight.get(i).copied().unwrap_or(false);
+            csv.push_str(&format!("{},{},{},{hot}\n", i + 1, get(a), get(b)));
+        }
+        let marked: Vec<String> = (0..highlight.len())
+            .filter(|&i| highlight[i])
+            .map(|i| (i + 1).to_string())
+            .collect();
+        let alt = if marked.is_empty() {
+            format!("{} categories", a.len().max(b.len()))
+        } else {
+            format!("highlighted k = {}", marked.join(", "))
+        };
+        figure::record(&canvas, title, Some(csv), &alt);
+    }
     let scale = fit(&canvas);
     let backend = FastCanvas::new(canvas).ok_or("this browser gives no 2D canvas context")?;
     let root = backend.into_drawing_area();
@@ -315,6 +373,18 @@ pub fn wheel(
     points: &[(f64, f64)],
     color: RGBColor,
 ) -> Result<(), String> {
+    {
+        let mut csv = String::from("angle_rad,radius\n");
+        for (a, r) in points {
+            csv.push_str(&format!("{a},{r}\n"));
+        }
+        figure::record(
+            &canvas,
+            title,
+            Some(csv),
+            &format!("{} points", points.len()),
+        );
+    }
     let scale = fit(&canvas);
     let backend = FastCanvas::new(canvas).ok_or("this browser gives no 2D canvas context")?;
     let root = backend.into_drawing_area();

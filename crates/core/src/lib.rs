@@ -10,6 +10,7 @@
 //! leptos, web-sys or wasm-bindgen.
 
 pub mod experiment;
+pub mod lesson;
 pub mod link;
 pub mod protocol;
 pub mod registry;

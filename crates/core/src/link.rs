@@ -1,8 +1,8 @@
 //! The share link: the whole experiment as a URL fragment, versioned and validated on decode.
 //!
-//! Format: `v=1&nl=<lab version>&lab=<name>&<the lab's keys>[&ev=<event script>]&backend=auto[&logx=1][&embed=1][&hide=a,b][&lock=1]`
+//! Format: `v=1&nl=<lab version>&lab=<name>&<the lab's keys>[&ev=<event script>]&backend=auto[&logx=1][&embed=1][&hide=a,b][&lock=1][&autorun=1][&lesson=name.step]`
 //! (`ev`: the run's interventions with their positions, deflated, see [`neurolab_base::script`]).
-//! The keys `v`, `nl`, `lab`, `backend`, `logx`, `embed`, `hide`, `lock` are common; every other key
+//! The keys `v`, `nl`, `lab`, `backend`, `logx`, `embed`, `hide`, `lock`, `autorun`, `lesson` are common; every other key
 //! belongs to the lab and is read by the lab's field table (starting from its default or the
 //! preset its preset key names). An unknown, repeated or malformed key, a future version, a value
 //! out of range or a config over budget is an error whose message says what is wrong.
@@ -18,16 +18,16 @@ use std::collections::BTreeSet;
 
 /// Controls of every lab's page an embedding page may hide with `hide=` (each lab adds its
 /// panels, `Lab::PANELS`).
-pub const HIDEABLE: [&str; 8] = [
-    "config", "backend", "share", "export", "progress", "metrics", "step", "imported",
+pub const HIDEABLE: [&str; 9] = [
+    "config", "backend", "share", "export", "progress", "metrics", "step", "imported", "explain",
 ];
 
 /// Longest link accepted (a real link is a few hundred characters).
 pub const MAX_LINK_LEN: usize = 4096;
 
 /// Keys every lab's link shares; all other keys belong to the lab.
-const COMMON_KEYS: [&str; 9] = [
-    "v", "nl", "lab", "backend", "logx", "embed", "hide", "ev", "lock",
+const COMMON_KEYS: [&str; 11] = [
+    "v", "nl", "lab", "backend", "logx", "embed", "hide", "ev", "lock", "autorun", "lesson",
 ];
 
 /// How the page shows the experiment; part of the link, not of the experiment.
@@ -43,6 +43,14 @@ pub struct ViewOptions {
     /// `lock=1`: the config and the interventions are shown read-only (the run controls work).
     #[serde(default)]
     pub lock: bool,
+    /// `lesson=<name>.<step>`: the lesson this experiment is a step of (the page shows the
+    /// lesson beside the lab).
+    #[serde(default)]
+    pub lesson: Option<String>,
+    /// `autorun=1`: the run starts as soon as the page has built it (an embed otherwise waits
+    /// for the reader's click on Run).
+    #[serde(default)]
+    pub autorun: bool,
 }
 
 /// Everything a link carries. Each lab keeps its own config, so switching labs in the page
@@ -179,6 +187,17 @@ fn apply_common(link: &mut LabLink, key: &str, v: &str) -> Result<(), ConfigErro
         }
         "embed" => link.view.embed = parse_flag(key, v)?,
         "lock" => link.view.lock = parse_flag(key, v)?,
+        "autorun" => link.view.autorun = parse_flag(key, v)?,
+        "lesson" => {
+            if crate::lesson::parse_ref(v).is_none() {
+                return Err(ConfigError::bad_value(
+                    key,
+                    v,
+                    "a lesson and its step, like grokking.2 (lowercase name, steps from 1)",
+                ));
+            }
+            link.view.lesson = Some(v.to_string());
+        }
         "hide" => {
             link.view.hide = v
                 .split(',')
@@ -228,6 +247,12 @@ impl LabLink {
         }
         if self.view.lock {
             s.append_pair("lock", "1");
+        }
+        if self.view.autorun {
+            s.append_pair("autorun", "1");
+        }
+        if let Some(lesson) = &self.view.lesson {
+            s.append_pair("lesson", lesson);
         }
         s.finish()
     }
@@ -349,6 +374,7 @@ impl LabLink {
         full.view.embed = false;
         full.view.hide.clear();
         full.view.lock = false;
+        full.view.autorun = false;
         full
     }
 }
@@ -424,6 +450,8 @@ mod tests {
             hide: vec!["config".into(), "share".into()],
             log_x: true,
             lock: true,
+            autorun: true,
+            lesson: Some("grokking.3".into()),
         };
         let encoded = link.encode();
         assert_eq!(LabLink::decode(&format!("#{encoded}")).unwrap(), link);
@@ -580,6 +608,25 @@ mod tests {
             LabLink::decode("v=1&lab=nope").unwrap_err().to_string(),
             "unknown lab 'nope' (this page has: grok, spike, sae)"
         );
+    }
+
+    #[test]
+    fn autorun_and_lesson_travel_in_the_link() {
+        let mut link = LabLink::default();
+        link.view.autorun = true;
+        link.view.lesson = Some("grokking.2".into());
+        let enc = link.encode();
+        assert!(
+            enc.contains("autorun=1") && enc.contains("lesson=grokking.2"),
+            "{enc}"
+        );
+        assert_eq!(LabLink::decode(&enc).unwrap(), link);
+        let e = LabLink::decode("v=1&lab=grok&lesson=Grokking")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("lesson") && e.contains("grokking.2"), "{e}");
+        assert!(!link.full_page().view.autorun);
+        LabLink::decode("v=1&lab=grok&hide=explain").unwrap();
     }
 
     #[test]

@@ -51,6 +51,16 @@ macro_rules! registry {
                 }
             }
 
+            /// The lab's presets: (name, label), in the preset picker's order.
+            pub fn presets(self) -> Vec<(&'static str, &'static str)> {
+                match self {
+                    $(LabKind::$Variant => <<$Lab as Lab>::Config as LabConfig>::presets()
+                        .into_iter()
+                        .map(|p| (p.name, p.label))
+                        .collect()),*
+                }
+            }
+
             /// The lab's page panels a link may hide (`hide=`).
             pub fn panels(self) -> &'static [&'static str] {
                 match self {
@@ -78,6 +88,24 @@ macro_rules! registry {
         }
 
         impl Configs {
+            /// Put the lab's preset `name` in force; `false` if the lab has no such preset.
+            pub fn set_preset(&mut self, lab: LabKind, name: &str) -> bool {
+                match lab {
+                    $(LabKind::$Variant => {
+                        match <<$Lab as Lab>::Config as LabConfig>::presets()
+                            .into_iter()
+                            .find(|p| p.name == name)
+                        {
+                            Some(p) => {
+                                self.$name = p.config;
+                                true
+                            }
+                            None => false,
+                        }
+                    })*
+                }
+            }
+
             /// The lab's link keys and values.
             pub fn pairs(&self, lab: LabKind) -> Vec<(&'static str, String)> {
                 match lab {

@@ -42,6 +42,7 @@ fn every_lab_has_the_same_files_in_every_layer() {
             format!("crates/worker/src/labs/{name}.rs"),
             format!("crates/cli/src/labs/{name}.rs"),
             format!("src/labs/{name}/mod.rs"),
+            format!("src/labs/{name}/about.rs"),
             format!("src/labs/{name}/state.rs"),
             format!("src/labs/{name}/views.rs"),
         ];
@@ -108,4 +109,23 @@ fn architecture_md_names_every_crate_and_module() {
         missing.is_empty(),
         "ARCHITECTURE.md does not name: {missing:?}"
     );
+}
+
+#[test]
+fn every_lesson_file_is_shipped_with_the_page() {
+    let root = root();
+    let listed = std::fs::read_to_string(root.join("src/lesson.rs")).unwrap();
+    let mut n = 0;
+    for e in std::fs::read_dir(root.join("lessons")).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(stem) = name.strip_suffix(".md") {
+            let line = format!("(\"{stem}\", include_str!(\"../lessons/{name}\"))");
+            assert!(
+                listed.contains(&line),
+                "lessons/{name} is not in src/lesson.rs SHIPPED"
+            );
+            n += 1;
+        }
+    }
+    assert!(n >= 4, "{n} lessons");
 }

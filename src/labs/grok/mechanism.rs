@@ -3,9 +3,11 @@
 //! frequency view, a phase wheel per key frequency, a neuron's frequency race, the progress
 //! measures in numbers. The pictures are computed here from plain numbers (tested natively).
 
+use super::about;
 use super::state::GrokState;
 use crate::format::{fmt_pct, fmt_sig};
 use crate::lab::LabCtx;
+use crate::plot::figure::{self, figure};
 use crate::plot::{self, Line, COLORS};
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -177,6 +179,9 @@ pub fn views(ctx: LabCtx<GrokLab>) -> impl IntoView {
                                 &plot::heat_pixels(&values, 1.0),
                                 "neuron heat-map",
                             )?;
+                            let alt =
+                                format!("{n} neurons × {k} frequencies; {}", spectrum_summary(a));
+                            figure::record(&c, "neurons by frequency", None, &alt);
                         }
                         rows.set_value(order);
                     }
@@ -201,6 +206,8 @@ pub fn views(ctx: LabCtx<GrokLab>) -> impl IntoView {
                             &plot::heat_pixels(&values, max),
                             "frequency heat-map",
                         )?;
+                        let alt = format!("{k} frequencies × {n} analysed steps");
+                        figure::record(&c, "key frequencies over training", None, &alt);
                     }
                 }
                 if let (Some(c), Some(race)) = (race_chart.get_untracked(), &s.race) {
@@ -263,6 +270,32 @@ pub fn views(ctx: LabCtx<GrokLab>) -> impl IntoView {
         ctx.state
             .with(|s| s.shown().is_some_and(|a| a.spectrum_b.is_some()))
     };
+    let shell = ctx.shell;
+    // The heat-maps' pixels are painted: their data comes from the state when asked for.
+    let freq_csv = Callback::new(move |()| {
+        ctx.state.with_untracked(|s| {
+            let (values, n) = frequency_heat(s);
+            let run = s.runs.first()?;
+            (n > 0).then(|| {
+                let steps: Vec<String> = run.analyses.iter().map(|a| a.step.to_string()).collect();
+                let ks: Vec<String> = (1..=values.len() / n).map(|k| k.to_string()).collect();
+                figure::matrix_csv("k\\step", &ks, &steps, &values)
+            })
+        })
+    });
+    let neuron_csv = Callback::new(move |()| {
+        ctx.state.with_untracked(|s| {
+            let a = s.shown()?;
+            let (values, order) = neuron_heat(a);
+            (!order.is_empty()).then(|| {
+                let names: Vec<String> = order.iter().map(|n| format!("neuron {n}")).collect();
+                let ks: Vec<String> = (1..=values.len() / order.len())
+                    .map(|k| format!("k={k}"))
+                    .collect();
+                figure::matrix_csv("neuron\\k", &names, &ks, &values)
+            })
+        })
+    });
     let wheel_count = move || ctx.state.with(|s| s.shown().map_or(0, |a| wheels(a).len()));
     let wheels_view = wheel_refs
         .into_iter()
@@ -281,35 +314,31 @@ pub fn views(ctx: LabCtx<GrokLab>) -> impl IntoView {
                 {move || ctx.state.with(|s| s.shown().map(progress_summary).unwrap_or_default())}
             </p>
             <div class="charts">
-                <div class="chart"><canvas node_ref=spectrum_a data-testid="spectrum"></canvas></div>
-                <div class="chart" hidden=move || !has_b()>
-                    <canvas node_ref=spectrum_b data-testid="spectrum-b"></canvas>
-                </div>
+                {figure(shell, "spectrum", &about::SPECTRUM, "", || false, None, view! { <canvas node_ref=spectrum_a data-testid="spectrum"></canvas> })}
+                {figure(shell, "spectrum-b", &about::SPECTRUM, "", move || !has_b(), None, view! { <canvas node_ref=spectrum_b data-testid="spectrum-b"></canvas> })}
             </div>
             <div class="heat-row">
-                <figure>
-                    <canvas node_ref=freq_heat class="heat" data-testid="freq-heat"></canvas>
+                {figure(shell, "freq-heat", &about::FREQ_HEAT, "heat-figure", || false, Some(freq_csv), view! {
+                    <canvas node_ref=freq_heat class="heat" data-testid="freq-heat" aria-label="key frequencies over training"></canvas>
                     <figcaption class="muted">
                         "Key frequencies over training: frequency k (1 at the top) × analysed step, share of the embedding's power"
                     </figcaption>
-                </figure>
-                <figure>
-                    <canvas node_ref=neuron_heat_ref class="heat pick" data-testid="neuron-heat" on:click=pick_row></canvas>
+                })}
+                {figure(shell, "neuron-heat", &about::NEURON_HEAT, "heat-figure", || false, Some(neuron_csv), view! {
+                    <canvas node_ref=neuron_heat_ref class="heat pick" data-testid="neuron-heat" aria-label="neurons by frequency" on:click=pick_row></canvas>
                     <figcaption class="muted">
-                        "Neurons (sorted by dominant frequency) × frequency k: each neuron's share of its power. Click a row to race that neuron."
+                        "Neurons (sorted by dominant frequency) × frequency k: each neuron's share of its power. Click a row (or type the neuron below) to race that neuron."
                     </figcaption>
-                </figure>
+                })}
             </div>
             <h4>"Phases of the neurons, per frequency (radius: the neuron's size)"</h4>
-            <div class="wheels" data-testid="phase-wheels">{wheels_view}</div>
+            {figure(shell, "wheels", &about::WHEELS, "wheels-figure", || false, None, view! { <div class="wheels" data-testid="phase-wheels">{wheels_view}</div> })}
             <div class="interventions">
                 <span class="muted">"The frequency race inside one neuron:"</span>
                 {crate::page::text_input("race-neuron", "neuron", move || neuron.get(), move |v| neuron.set(v))}
                 <button data-testid="race" on:click=race_typed>"Race"</button>
             </div>
-            <div class="chart" hidden=move || ctx.state.with(|s| s.race.is_none())>
-                <canvas node_ref=race_chart data-testid="race-chart"></canvas>
-            </div>
+            {figure(shell, "race", &about::RACE, "", move || ctx.state.with(|s| s.race.is_none()), None, view! { <canvas node_ref=race_chart data-testid="race-chart"></canvas> })}
         </section>
     }
 }

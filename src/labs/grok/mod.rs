@@ -4,6 +4,7 @@
 //! progress measures, rich/lazy measures); exports. The form, run controls and metrics come from
 //! the shell.
 
+mod about;
 mod mechanism;
 mod state;
 mod timeline;
@@ -19,6 +20,7 @@ use neurolab_core::grok::{GrokAnswer, GrokConfig, GrokControl, GrokLab};
 
 impl PageLab for GrokLab {
     type State = GrokState;
+    const ABOUT: &'static crate::plot::figure::About = &about::LAB;
 
     fn fold(state: &mut GrokState, event: &LabEvent<GrokLab>) {
         state.fold(event);

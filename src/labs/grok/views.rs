@@ -2,12 +2,14 @@
 //! Grokfast comparison), the charts over steps with the phases shaded and every run overlaid,
 //! the timeline scrubber, the mechanism views, exports.
 
+use super::about;
 use super::state::{GrokState, RunView};
 use crate::browser;
 use crate::format::{fmt_pct, fmt_sig, parse_neurons};
 use crate::lab::LabCtx;
 use crate::page::panel;
 use crate::plot::curves::{self, Band, Curves, Geometry, Series, YAxis};
+use crate::plot::figure::{figure, About};
 use crate::plot::COLORS;
 use leptos::prelude::*;
 use neurolab_base::Phase;
@@ -64,6 +66,17 @@ impl Chart {
             Chart::Fourier => "key frequencies: share of the embedding's power, Gini",
             Chart::Moved => "weights moved: ‖W−W₀‖/‖W₀‖ per layer",
             Chart::Cka => "representation moved: CKA with step 0",
+        }
+    }
+
+    pub fn about(self) -> &'static About {
+        match self {
+            Chart::Loss => &about::LOSS,
+            Chart::Accuracy => &about::ACCURACY,
+            Chart::WeightNorm => &about::NORM,
+            Chart::Fourier => &about::FOURIER,
+            Chart::Moved => &about::MOVED,
+            Chart::Cka => &about::CKA,
         }
     }
 
@@ -346,33 +359,33 @@ fn charts(ctx: LabCtx<GrokLab>) -> impl IntoView {
                     let steps: Vec<f64> = reports.iter().map(|r| f64::from(r.step)).collect();
                     g.nearest(&steps, px).map(|idx| {
                         let report = reports[idx];
-                        let left_pct = all
-                            .map(|g| g.map(|g| 100.0 * g.px_at(f64::from(report.step)) / width));
+                        let left_pct =
+                            all.map(|g| g.map(|g| 100.0 * g.px_at(f64::from(report.step)) / width));
                         Hover { report, left_pct }
                     })
                 }));
             };
-            view! {
-                <div class="chart">
-                    <canvas
-                        node_ref=canvas
-                        width="640"
-                        height="250"
-                        data-testid=chart.test_id()
-                        aria-label=chart.title()
-                        on:mousemove=on_move
-                        on:mouseleave=move |_| hover.set(None)
-                    ></canvas>
-                    {move || {
-                        hover
-                            .get()
-                            .and_then(|h| h.left_pct[i])
-                            .map(|left| {
-                                view! { <div class="marker" style:left=format!("{left:.2}%")></div> }
-                            })
-                    }}
-                </div>
-            }
+            let content = view! {
+                <canvas
+                    node_ref=canvas
+                    width="640"
+                    height="250"
+                    data-testid=chart.test_id()
+                    aria-label=chart.title()
+                    on:mousemove=on_move
+                    on:mouseleave=move |_| hover.set(None)
+                ></canvas>
+                {move || {
+                    hover
+                        .get()
+                        .and_then(|h| h.left_pct[i])
+                        .map(|left| {
+                            view! { <div class="marker" style:left=format!("{left:.2}%")></div> }
+                        })
+                }}
+            };
+            let id = chart.test_id().trim_start_matches("chart-");
+            figure(ctx.shell, id, chart.about(), "", || false, None, content)
         })
         .collect_view();
     view! {

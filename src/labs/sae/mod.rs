@@ -8,6 +8,7 @@
 //! The feature list is asked for whenever a built decomposition stops or is configured
 //! ([`SaeState::wants_features`]); every edit of the config builds a new session.
 
+mod about;
 mod state;
 mod views;
 
@@ -20,6 +21,7 @@ use neurolab_core::sae::{SaeControl, SaeLab};
 
 impl PageLab for SaeLab {
     type State = SaeState;
+    const ABOUT: &'static crate::plot::figure::About = &about::LAB;
 
     fn fold(state: &mut SaeState, event: &LabEvent<SaeLab>) {
         state.fold(event);

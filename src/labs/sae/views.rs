@@ -3,6 +3,7 @@
 //! histogram, logit effect), the clamp panel and the weights export. Thin components over
 //! [`SaeState`]; the texts and the clamp form's parsing live there.
 
+use super::about;
 use super::state::{
     clamp_summary, detail_title, effect_text, heat_rgba, parse_neuron, size_text, top_input_texts,
     ClampForm, Clamped, Metric, SaeState, CLAMP_OPS, CLAMP_TARGETS,
@@ -11,6 +12,7 @@ use crate::format::fmt_sig;
 use crate::lab::LabCtx;
 use crate::page::panel;
 use crate::plot::curves::{self, Curves, Series, YAxis};
+use crate::plot::figure::{self, figure, About};
 use crate::plot::{self, Line, COLORS};
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -134,6 +136,15 @@ impl Chart {
         }
     }
 
+    fn about(self) -> &'static About {
+        match self {
+            Chart::Recon => &about::RECON,
+            Chart::L0 => &about::L0,
+            Chart::Dead => &about::DEAD,
+            Chart::Quality => &about::QUALITY,
+        }
+    }
+
     fn title(self) -> &'static str {
         match self {
             Chart::Recon => "reconstruction: FVU and MSE (log scale)",
@@ -229,26 +240,27 @@ fn charts(ctx: LabCtx<SaeLab>) -> impl IntoView {
         }
     };
     plot::redraw_on(move || ctx.state.track(), draw);
+    let shell = ctx.shell;
     view! {
         <div class="charts">
             {Chart::ALL
                 .into_iter()
                 .enumerate()
                 .map(|(i, chart)| {
-                    view! {
-                        <div class="chart">
-                            <canvas
-                                node_ref=canvases[i]
-                                width="640"
-                                height="220"
-                                data-testid=chart.test_id()
-                                aria-label=chart.title()
-                            ></canvas>
-                        </div>
-                    }
+                    let canvas = view! {
+                        <canvas
+                            node_ref=canvases[i]
+                            width="640"
+                            height="220"
+                            data-testid=chart.test_id()
+                            aria-label=chart.title()
+                        ></canvas>
+                    };
+                    let id = chart.test_id().trim_start_matches("chart-");
+                    figure(shell, id, chart.about(), "", || false, None, canvas)
                 })
                 .collect_view()}
-            <div class="chart">
+            {figure(shell, "density", &about::DENSITY, "", || false, None, view! {
                 <canvas
                     node_ref=density
                     width="640"
@@ -256,7 +268,7 @@ fn charts(ctx: LabCtx<SaeLab>) -> impl IntoView {
                     data-testid="chart-density"
                     aria-label="feature density"
                 ></canvas>
-            </div>
+            })}
         </div>
     }
 }
@@ -314,6 +326,8 @@ fn feature_browser(ui: Ui) -> impl IntoView {
                 <h3>"Features (densest first)"</h3>
                 <ol
                     class="feature-list"
+                    role="listbox"
+                    aria-label="features, densest first: Enter opens one"
                     data-testid="feature-list"
                     data-step=move || list.with(|l| l.step.map(|v| v.to_string()))
                 >
@@ -328,8 +342,8 @@ fn feature_browser(ui: Ui) -> impl IntoView {
                                         <li
                                             data-testid=format!("feature-{i}")
                                             tabindex="0"
-                                            role="button"
-                                            aria-pressed=move || is_selected().to_string()
+                                            role="option"
+                                            aria-selected=move || is_selected().to_string()
                                             class:selected=is_selected
                                             on:click=move |_| open(ui, Target::Feature(i))
                                             on:keydown=move |ev| {
@@ -378,6 +392,16 @@ fn feature_detail(ui: Ui) -> impl IntoView {
     let heat = NodeRef::<Canvas>::new();
     let hist = NodeRef::<Canvas>::new();
     let detail = ui.detail;
+    let shell = ui.ctx.shell;
+    // The heat-map's pixels are painted: its data (rows a, columns b) from the detail.
+    let heat_csv = Callback::new(move |()| {
+        detail.with_untracked(|d| {
+            let d = d.as_ref()?;
+            let (map, p) = (d.heatmap.as_ref()?, d.p? as usize);
+            let names: Vec<String> = (0..p).map(|i| i.to_string()).collect();
+            Some(figure::matrix_csv("a\\b", &names, &names, map))
+        })
+    });
     plot::redraw_on(
         move || detail.track(),
         move || draw_detail(detail, heat, hist),
@@ -411,7 +435,7 @@ fn feature_detail(ui: Ui) -> impl IntoView {
             <div class="detail-grid">
                 <div>
                     <h4>"Top activating inputs"</h4>
-                    <ol class="top-inputs" data-testid="top-inputs">
+                    <ol class="top-inputs" role="listbox" aria-label="top activating inputs: Enter uses one in the clamp" data-testid="top-inputs">
                         {move || {
                             top_inputs()
                                 .into_iter()
@@ -421,7 +445,8 @@ fn feature_detail(ui: Ui) -> impl IntoView {
                                         <li
                                             title="use this input in the clamp below"
                                             tabindex="0"
-                                            role="button"
+                                            role="option"
+                                            aria-selected="false"
                                             on:click=move |_| ui.clamp.update(|c| c.input = input.clone())
                                             on:keydown=move |ev| {
                                                 if activates(&ev) {
@@ -437,7 +462,7 @@ fn feature_detail(ui: Ui) -> impl IntoView {
                         }}
                     </ol>
                 </div>
-                <div hidden=move || !has_heat()>
+                {figure(shell, "heatmap", &about::HEATMAP, "plain", move || !has_heat(), Some(heat_csv), view! {
                     <h4>"Activation over (a, b) (rows a, columns b)"</h4>
                     <canvas
                         node_ref=heat
@@ -447,8 +472,8 @@ fn feature_detail(ui: Ui) -> impl IntoView {
                         height="97"
                         aria-label="activation over the pairs (a, b)"
                     ></canvas>
-                </div>
-                <div>
+                })}
+                {figure(shell, "activation-hist", &about::HISTOGRAM, "plain", || false, None, view! {
                     <canvas
                         node_ref=hist
                         width="420"
@@ -456,7 +481,7 @@ fn feature_detail(ui: Ui) -> impl IntoView {
                         data-testid="activation-hist"
                         aria-label="activation histogram"
                     ></canvas>
-                </div>
+                })}
             </div>
             <p class="logit-effect" data-testid="logit-effect">
                 <strong>"Logit effect: "</strong>
@@ -494,7 +519,14 @@ fn draw_detail(detail: Memo<Option<FeatureDetail>>, heat: NodeRef<Canvas>, hist:
 fn draw_heat(canvas: &web_sys::HtmlCanvasElement, map: &[f32], p: u32) -> Result<(), String> {
     canvas.set_width(p);
     canvas.set_height(p);
-    plot::put_pixels(canvas, p, p, &heat_rgba(map, p as usize), "heat-map")
+    plot::put_pixels(canvas, p, p, &heat_rgba(map, p as usize), "heat-map")?;
+    let strongest = map.iter().copied().fold(0f32, f32::max);
+    let alt = format!(
+        "{p} × {p} pairs, strongest activation {}",
+        fmt_sig(strongest)
+    );
+    figure::record(canvas, "activation over the pairs (a, b)", None, &alt);
+    Ok(())
 }
 
 fn clamp_panel(ui: Ui) -> impl IntoView {
@@ -590,7 +622,7 @@ fn clamp_panel(ui: Ui) -> impl IntoView {
                         })
                 }}
             </p>
-            <div class="chart" hidden=move || clamped.with(Option::is_none)>
+            {figure(ui.ctx.shell, "clamp", &about::CLAMP, "", move || clamped.with(Option::is_none), None, view! {
                 <canvas
                     node_ref=canvas
                     width="640"
@@ -598,7 +630,7 @@ fn clamp_panel(ui: Ui) -> impl IntoView {
                     data-testid="chart-clamp"
                     aria-label="the model's outputs before and after the clamp"
                 ></canvas>
-            </div>
+            })}
         </div>
     }
 }

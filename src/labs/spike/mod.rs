@@ -3,6 +3,7 @@
 //! readout, learning-curve, weight and avalanche views. Plasticity, noise and drive change in
 //! the running network; anything else builds a new one.
 
+mod about;
 mod state;
 mod views;
 
@@ -15,6 +16,7 @@ use neurolab_core::spike::{SpikeConfig, SpikeControl, SpikeLab};
 
 impl PageLab for SpikeLab {
     type State = SpikeState;
+    const ABOUT: &'static crate::plot::figure::About = &about::LAB;
 
     fn fold(state: &mut SpikeState, event: &LabEvent<SpikeLab>) {
         state.fold(event);

@@ -1,9 +1,11 @@
 //! The spiking lab's panels: interventions on the running network, the raster with
 //! click-to-pick, and the rate, membrane, readout, learning-curve, weight and avalanche views.
 
+use super::about;
 use crate::format::fmt_sig;
 use crate::lab::LabCtx;
 use crate::page::panel;
+use crate::plot::figure::{figure, About};
 use crate::plot::{self, Line, RasterGeometry, COLORS};
 use leptos::prelude::*;
 use neurolab_core::spike::task::TaskConfig;
@@ -197,13 +199,9 @@ fn charts(ctx: LabCtx<SpikeLab>, iv: Iv) -> impl IntoView {
         move || ctx.state.track(),
         move || redraw(ctx, geometry, raster, canvases),
     );
-    let on_click = move |ev: leptos::ev::MouseEvent| {
-        let (Some(el), Some(g)) = (raster.get_untracked(), geometry.get_value()) else {
-            return;
-        };
-        let scale = f64::from(el.height()) / f64::from(el.client_height().max(1));
-        let neuron = g.neuron_at(f64::from(ev.offset_y()) * scale);
-        if ev.shift_key() {
+    // Pick a neuron (shift: extend the range from the range's start to it).
+    let pick = move |neuron: u32, extend: bool| {
+        if extend {
             let from: u32 = iv.from.get_untracked().parse().unwrap_or(neuron);
             let (lo, hi) = (from.min(neuron), from.max(neuron) + 1);
             iv.from.set(lo.to_string());
@@ -213,6 +211,42 @@ fn charts(ctx: LabCtx<SpikeLab>, iv: Iv) -> impl IntoView {
             iv.to.set((neuron + 1).to_string());
         }
         ctx.shell.say(format!("picked neuron {neuron}"));
+    };
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let (Some(el), Some(g)) = (raster.get_untracked(), geometry.get_value()) else {
+            return;
+        };
+        let scale = f64::from(el.height()) / f64::from(el.client_height().max(1));
+        pick(
+            g.neuron_at(f64::from(ev.offset_y()) * scale),
+            ev.shift_key(),
+        );
+    };
+    // The keyboard way: ↑/↓ move the picked neuron by one, PageUp/PageDown by a tenth of the
+    // network, Home/End to the first/last; with shift the range grows instead.
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let neurons = ctx.state.with_untracked(|s| s.neurons).max(1);
+        let at: u32 = if ev.shift_key() {
+            iv.to
+                .get_untracked()
+                .parse::<u32>()
+                .map_or(0, |t| t.saturating_sub(1))
+        } else {
+            iv.from.get_untracked().parse().unwrap_or(0)
+        };
+        let tenth = (neurons / 10).max(1);
+        let next = match ev.key().as_str() {
+            "ArrowDown" => at.saturating_add(1),
+            "ArrowUp" => at.saturating_sub(1),
+            "PageDown" => at.saturating_add(tenth),
+            "PageUp" => at.saturating_sub(tenth),
+            "Home" => 0,
+            "End" => neurons - 1,
+            _ => return,
+        }
+        .min(neurons - 1);
+        ev.prevent_default();
+        pick(next, ev.shift_key());
     };
     let has = move |name: &str| {
         ctx.state.with(|s| match name {
@@ -225,33 +259,60 @@ fn charts(ctx: LabCtx<SpikeLab>, iv: Iv) -> impl IntoView {
         })
     };
     let shell = ctx.shell;
+    // The raster's data: every spike in the window (its pixels are painted, not recorded).
+    let raster_csv = Callback::new(move |()| {
+        ctx.state.with_untracked(|s| {
+            (!s.spikes.is_empty()).then(|| {
+                let mut csv = String::from("t_ms,neuron,excitatory\n");
+                for &(t, i) in &s.spikes {
+                    csv.push_str(&format!("{t},{i},{}\n", i < s.n_exc));
+                }
+                csv
+            })
+        })
+    });
+    let raster_view = view! {
+        <canvas
+            node_ref=raster
+            class="raster"
+            width="900"
+            height="320"
+            tabindex="0"
+            data-testid="raster"
+            aria-label="spike raster"
+            title="spike raster: time → , neuron ↓ (excitatory blue, inhibitory red). Click or use ↑/↓ (shift: a range) to pick neurons."
+            on:click=on_click
+            on:keydown=on_key
+        ></canvas>
+    };
     view! {
-        <div class="chart raster-box" data-panel="raster" hidden=move || !shell.shown("raster")()>
-            <canvas
-                node_ref=raster
-                class="raster"
-                width="900"
-                height="320"
-                data-testid="raster"
-                title="spike raster: time → , neuron ↓ (excitatory blue, inhibitory red)"
-                on:click=on_click
-            ></canvas>
+        <div data-panel="raster" hidden=move || !shell.shown("raster")()>
+            {figure(shell, "raster", &about::RASTER, "raster-box", || false, Some(raster_csv), raster_view)}
         </div>
         <div class="charts" data-panel="charts" hidden=move || !shell.shown("charts")()>
             {CHARTS
                 .into_iter()
                 .enumerate()
                 .map(|(i, (name, title))| {
-                    view! {
-                        <div class="chart" hidden=move || !has(name)>
-                            <canvas node_ref=canvases[i] width="640" height="220" data-testid=format!("chart-{name}") aria-label=title></canvas>
-                        </div>
-                    }
+                    let canvas = view! {
+                        <canvas node_ref=canvases[i] width="640" height="220" data-testid=format!("chart-{name}") aria-label=title></canvas>
+                    };
+                    figure(shell, name, ABOUT[i], "", move || !has(name), None, canvas)
                 })
                 .collect_view()}
         </div>
     }
 }
+
+/// Each of [`CHARTS`]' explanation.
+const ABOUT: [&About; 6] = [
+    &about::RATE,
+    &about::TRACES,
+    &about::READOUT,
+    &about::LEARNING,
+    &about::WEIGHTS,
+    &about::AVALANCHES,
+];
 
 fn series(points: &std::collections::VecDeque<(f64, f32)>) -> Vec<(f64, f64)> {
     // At most ~1000 points per line (the canvas is not wider).
@@ -284,7 +345,17 @@ fn redraw(
                 t_hi,
                 &silenced,
             ) {
-                Ok(g) => geometry.set_value(Some(g)),
+                Ok(g) => {
+                    geometry.set_value(Some(g));
+                    let alt = format!(
+                        "{} spikes of {} neurons between {:.0} and {:.0} ms",
+                        s.spikes.len(),
+                        s.neurons,
+                        t_lo,
+                        t_hi
+                    );
+                    plot::figure::record(&canvas, "spike raster", None, &alt);
+                }
                 Err(e) => failures.push(e),
             }
         }
