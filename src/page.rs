@@ -331,28 +331,27 @@ fn embed_dialog(shell: Shell) -> impl IntoView {
                     <input type="text" size="6" data-testid="embed-height" prop:value=move || height.get() on:input=move |ev| height.set(event_target_value(&ev)) />
                 </label>
                 <div class="embed-hide">"hide: " {choices}</div>
-                <label class="inline">
-                    <input
-                        type="checkbox"
-                        data-testid="embed-lock"
-                        prop:checked=move || lock.get()
-                        on:change=move |ev| lock.set(event_target_checked(&ev))
-                    />
-                    "interventions read-only (lock)"
-                </label>
-                <label class="inline">
-                    <input
-                        type="checkbox"
-                        data-testid="embed-on-click"
-                        prop:checked=move || on_click.get()
-                        on:change=move |ev| on_click.set(event_target_checked(&ev))
-                    />
-                    "start on the reader's click (otherwise it runs as soon as it loads)"
-                </label>
+                {checkbox("embed-lock", "interventions read-only (lock)", lock)}
+                {checkbox("embed-on-click", "start on the reader's click (otherwise it runs as soon as it loads)", on_click)}
                 <textarea readonly rows="3" data-testid="embed-snippet" aria-label="the iframe snippet" prop:value=snippet></textarea>
                 <button data-testid="embed-copy" on:click=copy>"Copy snippet"</button>
             </div>
         </div>
+    }
+}
+
+/// A labelled checkbox bound to `value`.
+fn checkbox(id: &'static str, label: &'static str, value: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <label class="inline">
+            <input
+                type="checkbox"
+                data-testid=id
+                prop:checked=move || value.get()
+                on:change=move |ev| value.set(event_target_checked(&ev))
+            />
+            {label}
+        </label>
     }
 }
 

@@ -1,6 +1,6 @@
 //! The SAE lab's panels: the size line, the metric curves and the log-density histogram, the
 //! feature browser with "decode a neuron", a target's detail (top inputs, heat-map, activation
-//! histogram, logit effect), the clamp panel and the weights export. Thin components over
+//! histogram, logit effect), the clamp panel and the exports (weights, SAELens zip). Thin components over
 //! [`SaeState`]; the texts and the clamp form's parsing live there.
 
 use super::about;

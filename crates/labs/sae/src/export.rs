@@ -234,6 +234,30 @@ fn safetensors_bytes(tensors: &[Named], metadata: &[(&str, String)]) -> Result<V
     safetensors::serialize(views, Some(metadata)).map_err(|e| SaeError::Export(e.to_string()))
 }
 
+/// The f32 tensors of a `.safetensors` file by name: (shape, values) — the way back from
+/// [`neurolab_safetensors`] and the SAELens files.
+pub fn read_f32_tensors(bytes: &[u8]) -> Result<HashMap<String, (Vec<usize>, Vec<f32>)>, SaeError> {
+    let st = safetensors::SafeTensors::deserialize(bytes)
+        .map_err(|e| SaeError::Export(format!("not a .safetensors file: {e}")))?;
+    st.tensors()
+        .into_iter()
+        .map(|(name, v)| {
+            if v.dtype() != safetensors::Dtype::F32 {
+                return Err(SaeError::Export(format!(
+                    "{name} is {:?}, not F32",
+                    v.dtype()
+                )));
+            }
+            let values = v
+                .data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            Ok((name, (v.shape().to_vec(), values)))
+        })
+        .collect()
+}
+
 impl Folder {
     /// The folder as a zip: `name/` and its files under it, stored (not compressed: the
     /// weights are f32 noise to a compressor), dated 1980-01-01 so the same folder always
@@ -288,18 +312,7 @@ mod tests {
     }
 
     fn tensors(bytes: &[u8]) -> HashMap<String, (Vec<usize>, Vec<f32>)> {
-        let st = safetensors::SafeTensors::deserialize(bytes).unwrap();
-        st.tensors()
-            .into_iter()
-            .map(|(name, v)| {
-                let values = v
-                    .data()
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect();
-                (name, (v.shape().to_vec(), values))
-            })
-            .collect()
+        read_f32_tensors(bytes).unwrap()
     }
 
     #[test]

@@ -250,18 +250,7 @@ fn snmf_session_reports_on_the_toy_model() {
 
 /// f32 tensors of a `.safetensors` file by name: (shape, values).
 fn read_tensors(bytes: &[u8]) -> std::collections::HashMap<String, (Vec<usize>, Vec<f32>)> {
-    let st = safetensors::SafeTensors::deserialize(bytes).unwrap();
-    st.tensors()
-        .into_iter()
-        .map(|(name, v)| {
-            let values = v
-                .data()
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
-            (name, (v.shape().to_vec(), values))
-        })
-        .collect()
+    neurolab_sae::export::read_f32_tensors(bytes).unwrap()
 }
 
 #[test]
