@@ -8,6 +8,7 @@ use clap::{Arg, ArgMatches, Command};
 use neurolab_base::{ConfigError, Lab};
 use std::process::ExitCode;
 
+mod bench;
 mod flags;
 mod labs;
 mod run;
@@ -48,6 +49,7 @@ fn cli() -> Command {
         };
     }
     neurolab_core::for_each_lab!(subcommands);
+    let bench = bench.subcommand(bench::command());
     cmd.subcommand(bench).subcommand(sweep::command()).subcommand(
         Command::new("run")
             .about("Run any lab's share link natively (its config and its interventions), with the lab's own flags after it")
@@ -144,6 +146,7 @@ fn main() -> ExitCode {
     let matches = cli().get_matches();
     let result = match matches.subcommand() {
         Some(("bench", m)) => match m.subcommand() {
+            Some(("all", m)) => bench::run(m),
             Some((name, m)) => dispatch(name, m, true),
             None => Err(CliError::Usage("bench what?".into())),
         },

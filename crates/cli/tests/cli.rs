@@ -436,3 +436,70 @@ fn an_experiment_file_reruns_with_the_same_numbers_and_a_tampered_one_is_named()
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn bench_all_writes_every_figure_in_one_json_file() {
+    let dir = std::env::temp_dir().join(format!("neurolab-bench-all-{}", std::process::id()));
+    let dist = dir.join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    // Two stand-in wasm files: compressible and not.
+    std::fs::write(dist.join("app-0123_bg.wasm"), vec![7u8; 100_000]).unwrap();
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let noise: Vec<u8> = (0..50_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    std::fs::write(dist.join("worker_bg.wasm"), &noise).unwrap();
+    let file = dir.join("bench.json");
+    let (code, _out, err) = neurolab(&[
+        "bench",
+        "all",
+        "--quick",
+        "--json",
+        file.to_str().unwrap(),
+        "--dist",
+        dist.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert!(b["machine"]["cores"].as_u64().unwrap() >= 1);
+    let grok = b["grok"]["steps_per_s"].as_array().unwrap();
+    for preset in ["mlp-p97", "transformer-p113"] {
+        let row = grok
+            .iter()
+            .find(|r| r["preset"] == preset && r["analysis_every"] == 0)
+            .unwrap();
+        assert!(row["steps_per_s"].as_f64().unwrap() > 0.0, "{row}");
+    }
+    let sae = &b["sae"]["topk_samples_per_s"][0];
+    assert_eq!(
+        (sae["d"].as_u64(), sae["latents"].as_u64()),
+        (Some(128), Some(1024))
+    );
+    assert!(sae["samples_per_s"].as_f64().unwrap() > 0.0);
+    let spike = b["spike"]["real_time"].as_array().unwrap();
+    assert!(spike.iter().any(
+        |r| r["network"].as_str().unwrap().starts_with("izhikevich2003")
+            && r["real_time_factor"].as_f64().unwrap() > 0.0
+    ));
+    // The peers: their figures, or why they are missing.
+    for peer in [&b["torch"]["sae"], &b["brian2"]] {
+        assert!(
+            peer.get("skipped").is_some() || peer.as_object().is_some_and(|o| o.len() >= 1),
+            "{peer}"
+        );
+    }
+    let size = &b["size"];
+    let page = size["wasm"]["page"]["gzip"].as_u64().unwrap();
+    let worker = size["wasm"]["worker"]["gzip"].as_u64().unwrap();
+    assert!(page < 2_000, "100 kB of one byte gzips small: {page}");
+    assert!(worker > 40_000, "noise does not: {worker}");
+    assert_eq!(size["gzip_total"].as_u64(), Some(page + worker));
+    assert!(size["wasm"]["worker"]["brotli"].as_u64().unwrap() > 40_000);
+    std::fs::remove_dir_all(&dir).ok();
+}

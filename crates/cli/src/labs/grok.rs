@@ -136,7 +136,17 @@ impl CliLab for GrokLab {
             .get_many::<String>("backend")
             .map(|v| v.cloned().collect())
             .unwrap_or_default();
-        bench(steps, &backends)
+        bench(steps, &backends).map(|_| ())
+    }
+
+    fn bench_all(quick: bool) -> Result<Value, CliError> {
+        let rows = bench(if quick { 20 } else { 200 }, &["cpu".to_string()])?;
+        let to_99 = if quick {
+            json!({ "skipped": "--quick" })
+        } else {
+            steps_to_99()?
+        };
+        Ok(json!({ "steps_per_s": rows, "mlp_to_99": to_99 }))
     }
 
     fn start(m: &ArgMatches) -> Result<Out, CliError> {
@@ -299,7 +309,7 @@ fn block<T>(
 /// Steps/s of both presets on each backend (after a warm-up), through the session's chunks as
 /// the worker runs them (reports at the preset's interval), with the analysis at its default
 /// interval and without it (`ana` = 0), as CSV lines.
-pub fn bench(steps: u32, backends: &[String]) -> Result<(), CliError> {
+pub fn bench(steps: u32, backends: &[String]) -> Result<Vec<Value>, CliError> {
     use neurolab_base::lab::Chunk;
     use neurolab_base::Session as _;
     let backends: Vec<String> = if backends.is_empty() {
@@ -308,6 +318,7 @@ pub fn bench(steps: u32, backends: &[String]) -> Result<(), CliError> {
         backends.to_vec()
     };
     println!("preset,backend,analysis_every,steps,wall_s,steps_per_s");
+    let mut rows = Vec::new();
     for backend in backends {
         let env = match crate::run::env_for(&backend) {
             Ok(env) => env,
@@ -357,8 +368,50 @@ pub fn bench(steps: u32, backends: &[String]) -> Result<(), CliError> {
                     env.info.adapter,
                     steps as f64 / wall
                 );
+                rows.push(json!({
+                    "preset": label,
+                    "backend": env.info.adapter,
+                    "analysis_every": ana,
+                    "steps": steps,
+                    "wall_s": wall,
+                    "steps_per_s": steps as f64 / wall,
+                }));
             }
         }
     }
-    Ok(())
+    Ok(rows)
+}
+
+/// The MLP preset on the CPU backend until its test accuracy reaches 99 %: the steps it took,
+/// the wall time and their product's two factors (steps × seconds per step).
+fn steps_to_99() -> Result<Value, CliError> {
+    use neurolab_base::lab::Chunk;
+    use neurolab_base::Session as _;
+    let env = crate::run::env_for("cpu")?;
+    let config = GrokConfig {
+        analyse_every: 0,
+        steps: 20_000,
+        ..GrokConfig::preset_mlp()
+    };
+    let mut session =
+        GrokSession::new(config, env.device.clone()).map_err(|e| CliError::Lab(e.to_string()))?;
+    let start = Instant::now();
+    while session.step_count() < 20_000 {
+        block(session.advance(Chunk {
+            units: 50,
+            sync: true,
+        }))?;
+        let report = block(session.report())?;
+        if report.is_some_and(|r| r.metrics.test_acc >= 0.99) {
+            let wall = start.elapsed().as_secs_f64();
+            let steps = session.step_count();
+            println!("mlp-p97 to 99 % test accuracy: {steps} steps, {wall:.2} s");
+            return Ok(json!({
+                "steps": steps,
+                "wall_s": wall,
+                "seconds_per_step": wall / f64::from(steps),
+            }));
+        }
+    }
+    Ok(json!({ "steps": null, "note": "did not reach 99 % in 20,000 steps" }))
 }

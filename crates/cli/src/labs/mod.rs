@@ -45,6 +45,9 @@ pub trait CliLab: WorkerLab {
     /// `neurolab bench <lab>`: print the lab's speed figures.
     fn bench(m: &ArgMatches) -> Result<(), CliError>;
 
+    /// The lab's part of `neurolab bench all`: its figures as JSON (`quick`: seconds, for tests).
+    fn bench_all(quick: bool) -> Result<Value, CliError>;
+
     /// The run ended: write files, add the lab's figures to the final object.
     fn finish(
         out: &mut Self::Out,

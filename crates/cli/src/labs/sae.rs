@@ -72,7 +72,22 @@ impl CliLab for SaeLab {
 
     fn bench(m: &ArgMatches) -> Result<(), CliError> {
         let args = BenchSaeArgs::from_arg_matches(m).map_err(|e| CliError::Usage(e.to_string()))?;
-        bench(&args)
+        bench(&args).map(|_| ())
+    }
+
+    fn bench_all(quick: bool) -> Result<Value, CliError> {
+        // Every size of `bench sae` (d128/L1024 … d512/L8192); quick: the smallest, 2 steps.
+        let argv: &[&str] = if quick {
+            &["sae", "--d", "128", "--expansion", "8", "--steps", "2"]
+        } else {
+            &["sae"]
+        };
+        let m = BenchSaeArgs::augment_args(Command::new("sae"))
+            .try_get_matches_from(argv)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        let args =
+            BenchSaeArgs::from_arg_matches(&m).map_err(|e| CliError::Usage(e.to_string()))?;
+        Ok(json!({ "topk_samples_per_s": bench(&args)? }))
     }
 
     fn start(_m: &ArgMatches) -> Result<Out, CliError> {
@@ -158,10 +173,11 @@ pub struct BenchSaeArgs {
 }
 
 /// TopK SAE training samples/s on the CPU backend, synthetic activations.
-pub fn bench(args: &BenchSaeArgs) -> Result<(), CliError> {
+pub fn bench(args: &BenchSaeArgs) -> Result<Vec<Value>, CliError> {
     let device = Device::flex();
     let ad = device.clone().autodiff();
     println!("backend,d,latents,k,batch,auxk,steps,wall_s,samples_per_s");
+    let mut rows = Vec::new();
     for &d in &args.d {
         for &e in &args.expansion {
             let latents = d * e;
@@ -237,8 +253,19 @@ pub fn bench(args: &BenchSaeArgs) -> Result<(), CliError> {
                 args.steps,
                 (args.steps as usize * args.batch) as f64 / wall
             );
+            rows.push(json!({
+                "backend": neurolab_core::grok::CPU_BACKEND_NAME,
+                "d": d,
+                "latents": latents,
+                "k": args.k,
+                "batch": args.batch,
+                "auxk": args.auxk,
+                "steps": args.steps,
+                "wall_s": wall,
+                "samples_per_s": (args.steps as usize * args.batch) as f64 / wall,
+            }));
             let _ = sae.num_params();
         }
     }
-    Ok(())
+    Ok(rows)
 }

@@ -55,6 +55,11 @@ impl CliLab for SpikeLab {
             m.get_one::<f64>("seconds").copied().unwrap_or(5.0),
             m.get_flag("gpu"),
         )
+        .map(|_| ())
+    }
+
+    fn bench_all(quick: bool) -> Result<Value, CliError> {
+        Ok(json!({ "real_time": bench(if quick { 0.2 } else { 5.0 }, false)? }))
     }
 
     fn start(m: &ArgMatches) -> Result<Out, CliError> {
@@ -192,8 +197,9 @@ fn reservoir_10k() -> SpikeConfig {
     }
 }
 
-/// Real-time factors of the engines on the paper's network and a 10k reservoir.
-pub fn bench(seconds: f64, gpu: bool) -> Result<(), CliError> {
+/// Real-time factors of the engines on the paper's network and a 10k reservoir, printed and as
+/// rows.
+pub fn bench(seconds: f64, gpu: bool) -> Result<Vec<Value>, CliError> {
     if !(seconds.is_finite() && seconds > 0.0 && seconds <= 600.0) {
         return Err(CliError::Usage(format!(
             "--seconds must be between 0 and 600, got {seconds}"
@@ -204,15 +210,26 @@ pub fn bench(seconds: f64, gpu: bool) -> Result<(), CliError> {
         "{:<44} {:>8} {:>10} {:>9} {:>12}",
         "network / engine", "neurons", "synapses", "rate Hz", "× real time"
     );
+    let mut rows = Vec::new();
+    let mut row = |name: &str, n: usize, synapses: usize, rate: f64, rtf: f64, extra: &str| {
+        println!("{name:<44} {n:>8} {synapses:>10} {rate:>9.2} {rtf:>12.1}{extra}");
+        rows.push(json!({
+            "network": name,
+            "neurons": n,
+            "synapses": synapses,
+            "rate_hz": rate,
+            "real_time_factor": rtf,
+        }));
+    };
     let paper = Network::izhikevich2003(1);
     let (rtf, rate) = bench_cpu(&paper, seconds);
-    println!(
-        "{:<44} {:>8} {:>10} {:>9.2} {:>12.1}",
+    row(
         "izhikevich2003 / cpu (1 core)",
         paper.n,
         paper.n_synapses(),
         rate,
-        rtf
+        rtf,
+        "",
     );
     // The full session (reports, avalanches) on the same network, as the UI runs it.
     let mut s = SpikeSession::new(SpikeConfig::izhikevich2003()).map_err(lab)?;
@@ -226,23 +243,23 @@ pub fn bench(seconds: f64, gpu: bool) -> Result<(), CliError> {
         left -= c;
     }
     let wall = t.elapsed().as_secs_f64();
-    println!(
-        "{:<44} {:>8} {:>10} {:>9.2} {:>12.1}",
+    row(
         "izhikevich2003 / cpu session (50 ms chunks)",
         paper.n,
         paper.n_synapses(),
-        s.final_summary().rate_hz,
-        ms as f64 / 1000.0 / wall.max(1e-9)
+        f64::from(s.final_summary().rate_hz),
+        ms as f64 / 1000.0 / wall.max(1e-9),
+        "",
     );
     let big = reservoir_10k().build_network();
     let (rtf, rate) = bench_cpu(&big, seconds);
-    println!(
-        "{:<44} {:>8} {:>10} {:>9.2} {:>12.1}",
+    row(
         "reservoir 10k (p = 0.01) / cpu (1 core)",
         big.n,
         big.n_synapses(),
         rate,
-        rtf
+        rtf,
+        "",
     );
     if gpu {
         for (name, net) in [("izhikevich2003", &paper), ("reservoir 10k", &big)] {
@@ -255,19 +272,21 @@ pub fn bench(seconds: f64, gpu: bool) -> Result<(), CliError> {
                     let chunk = pollster::block_on(gpu.run(steps)).map_err(lab)?;
                     let wall = t.elapsed().as_secs_f64();
                     let sim_s = steps as f64 * net.dt_ms as f64 / 1000.0;
-                    println!(
-                        "{:<44} {:>8} {:>10} {:>9.2} {:>12.1}   ({} steps/submit, {})",
-                        format!("{name} / gpu"),
+                    row(
+                        &format!("{name} / gpu"),
                         net.n,
                         net.n_synapses(),
-                        chunk.rate_hz(net.n),
+                        f64::from(chunk.rate_hz(net.n)),
                         sim_s / wall.max(1e-9),
-                        gpu.steps_per_submit(),
-                        info.name
+                        &format!(
+                            "   ({} steps/submit, {})",
+                            gpu.steps_per_submit(),
+                            info.name
+                        ),
                     );
                 }
             }
         }
     }
-    Ok(())
+    Ok(rows)
 }
