@@ -189,7 +189,13 @@ fn Header() -> impl IntoView {
             <button
                 data-testid="open-gallery"
                 aria-pressed=move || shell.gallery.get().to_string()
-                on:click=move |_| shell.gallery.update(|g| *g = !*g)
+                on:click=move |_| {
+                    shell.gallery.update(|g| *g = !*g);
+                    // Leaving the start page opens the lab of the link (built only once).
+                    if !shell.gallery.get_untracked() {
+                        labs.open(shell.link.with_untracked(|l| l.lab));
+                    }
+                }
             >
                 "Gallery & lessons"
             </button>

@@ -47,6 +47,10 @@ describe('teaching', () => {
     assert.ok(await cards.count() >= 12, 'cards for every preset and lesson');
     assert.ok(await page.locator('.card svg.card-picture').count() >= 12, 'each card has a picture');
     await page.screenshot({ path: artifact('gallery.png'), fullPage: true });
+    // Leaving the start page by its button opens the default lab, built and ready to run.
+    await byTestId(page, 'open-gallery').click();
+    await waitState(page, 'ready', 60_000);
+    await byTestId(page, 'open-gallery').click();
     await byTestId(page, 'card-grok-quick').click();
     await waitState(page, ['ready', 'running'], 60_000);
     assert.equal(await byTestId(page, 'lab-picker').inputValue(), 'grok');
