@@ -19,15 +19,6 @@ pub struct Card {
     pub lesson: Option<String>,
 }
 
-/// One line per lab, under its presets' names.
-fn lab_line(lab: LabKind) -> &'static str {
-    match lab {
-        LabKind::Grok => "watch a network memorise a + b mod p, then grok it, while its Fourier features form",
-        LabKind::Spike => "a spiking network's rhythms, STDP and a readout that learns what comes next and when",
-        LabKind::Sae => "train a sparse autoencoder on a model's activations and browse, decode and clamp its features",
-    }
-}
-
 /// Every card: the lessons first, then each lab's presets.
 pub fn cards() -> Vec<Card> {
     let mut out: Vec<Card> = crate::lesson::lessons()
@@ -56,7 +47,7 @@ pub fn cards() -> Vec<Card> {
             out.push(Card {
                 id: format!("{}-{name}", lab.name()),
                 title: format!("{}: {label}", lab.label()),
-                line: lab_line(lab).to_string(),
+                line: Labs::summary(lab).to_string(),
                 lab,
                 link,
                 lesson: None,
@@ -64,14 +55,6 @@ pub fn cards() -> Vec<Card> {
         }
     }
     out
-}
-
-/// A small deterministic generator for the pictures.
-fn noise(seed: &mut u64) -> f64 {
-    *seed = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    ((*seed >> 33) as f64) / f64::from(u32::MAX)
 }
 
 fn seed_of(id: &str) -> u64 {
@@ -84,62 +67,9 @@ fn seed_of(id: &str) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The picture's SVG paths for a card: (path data, stroke colour, fill) in a 120 × 60 box.
+/// The picture's SVG paths for a card (its lab's sketch, seeded by the card).
 pub fn sketch(lab: LabKind, id: &str) -> Vec<(String, &'static str, bool)> {
-    let mut seed = seed_of(id);
-    match lab {
-        LabKind::Grok => {
-            // Train accuracy rises early, test accuracy late (the delay varies by card).
-            let delay = 40.0 + 45.0 * noise(&mut seed);
-            let curve = |mid: f64| {
-                (0..=60)
-                    .map(|i| {
-                        let x = f64::from(i) * 2.0;
-                        let y = 54.0 - 46.0 / (1.0 + (-(x - mid) / 5.0).exp());
-                        format!("{}{x:.1},{y:.1}", if i == 0 { "M" } else { "L" })
-                    })
-                    .collect::<String>()
-            };
-            vec![
-                (curve(14.0), "#94a3b8", false),
-                (curve(delay), "#2563eb", false),
-            ]
-        }
-        LabKind::Spike => {
-            // A raster with rhythmic stripes: dots, denser every period.
-            let period = 14.0 + 10.0 * noise(&mut seed);
-            let mut blue = String::new();
-            let mut red = String::new();
-            for row in 0..24 {
-                for _ in 0..10 {
-                    let mut x = noise(&mut seed) * 118.0;
-                    if noise(&mut seed) < 0.6 {
-                        x = (x / period).round() * period + (noise(&mut seed) - 0.5) * 3.0;
-                    }
-                    let y = 3.0 + f64::from(row) * 2.3;
-                    let dot = format!("M{x:.1},{y:.1}h1.4");
-                    if row < 19 {
-                        blue.push_str(&dot);
-                    } else {
-                        red.push_str(&dot);
-                    }
-                }
-            }
-            vec![(blue, "#2563eb", false), (red, "#dc2626", false)]
-        }
-        LabKind::Sae => {
-            // A feature-density histogram: a bell of bars, a few dead at the left.
-            let centre = 55.0 + 30.0 * noise(&mut seed);
-            let mut bars = String::new();
-            for i in 0..20 {
-                let x = 4.0 + f64::from(i) * 5.8;
-                let h = 46.0 * (-((x - centre) / 22.0).powi(2)).exp() + 3.0 * noise(&mut seed);
-                bars.push_str(&format!("M{x:.1},56v{:.1}h4v{:.1}z", -h, h));
-            }
-            let dead = format!("M2,56v{:.1}h3v{:.1}z", -8.0 - 10.0 * noise(&mut seed), 8.0);
-            vec![(bars, "#2563eb", true), (dead, "#dc2626", true)]
-        }
-    }
+    Labs::sketch(lab, &mut seed_of(id))
 }
 
 fn picture(lab: LabKind, id: &str) -> impl IntoView {

@@ -21,6 +21,13 @@ pub trait PageLab: Registered + neurolab_base::Lab<Report: Send + Sync> {
     /// The lab's "what am I seeing" (behind an ⓘ at the top of its page).
     const ABOUT: &'static crate::plot::figure::About;
 
+    /// One line for the lab's gallery cards.
+    const SUMMARY: &'static str;
+
+    /// A gallery card's picture: SVG paths `(d, colour, filled)` in a 120 × 60 box, a sketch of
+    /// what the lab draws, varied by `seed` (one per card).
+    fn sketch(seed: &mut u64) -> Vec<(String, &'static str, bool)>;
+
     /// Fold one of the lab's events into its state (the run state is folded by the shell).
     fn fold(state: &mut Self::State, event: &LabEvent<Self>);
 

@@ -98,6 +98,20 @@ macro_rules! page_registry {
                 })*
             }
 
+            /// A lab's line for its gallery cards.
+            pub fn summary(lab: neurolab_core::LabKind) -> &'static str {
+                match lab {
+                    $(neurolab_core::LabKind::$Variant => <$Lab as crate::lab::PageLab>::SUMMARY,)*
+                }
+            }
+
+            /// A lab's gallery picture (see [`crate::lab::PageLab::sketch`]).
+            pub fn sketch(lab: neurolab_core::LabKind, seed: &mut u64) -> Vec<(String, &'static str, bool)> {
+                match lab {
+                    $(neurolab_core::LabKind::$Variant => <$Lab as crate::lab::PageLab>::sketch(seed),)*
+                }
+            }
+
             /// The worker rebuilds every built lab on a new backend (same session ids).
             pub fn expect_rebuild(self) {
                 $(if self.$name.configured.get_untracked() {

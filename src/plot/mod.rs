@@ -29,6 +29,14 @@ pub struct Line<'a> {
     pub dashed: bool,
 }
 
+/// A small deterministic generator in [0, 1) (the gallery's seeded sketches).
+pub fn noise(seed: &mut u64) -> f64 {
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    ((*seed >> 33) as f64) / f64::from(u32::MAX)
+}
+
 /// Sizes the canvas's backing store to its displayed size in device pixels; returns the DPR.
 pub(crate) fn fit(canvas: &web_sys::HtmlCanvasElement) -> f64 {
     let scale = web_sys::window()

@@ -1,5 +1,5 @@
 //! What the grokking page shows, in plain words: the lab and each chart ("what am I seeing",
-//! behind an ⓘ), with the paper each comes from.
+//! behind an ⓘ), with the paper each comes from; its gallery line and picture.
 
 use crate::plot::figure::About;
 
@@ -62,3 +62,24 @@ pub const RACE: About = About {
     what: "One neuron's share of power per frequency over training: the frequencies race, and the one that wins was usually ahead in the neuron's initial spectrum — the lottery ticket. Forking a run at step 0 with another seed shows a different winner.",
     paper: "On the Mechanism and Dynamics of Modular Addition (2025): the lottery ticket",
 };
+
+pub const SUMMARY: &str =
+    "watch a network memorise a + b mod p, then grok it, while its Fourier features form";
+
+/// The gallery's sketch: train accuracy rising early, test accuracy late (the delay varies).
+pub fn sketch(seed: &mut u64) -> Vec<(String, &'static str, bool)> {
+    let delay = 30.0 + 65.0 * crate::plot::noise(seed);
+    let curve = |mid: f64| {
+        (0..=60)
+            .map(|i| {
+                let x = f64::from(i) * 2.0;
+                let y = 54.0 - 46.0 / (1.0 + (-(x - mid) / 5.0).exp());
+                format!("{}{x:.1},{y:.1}", if i == 0 { "M" } else { "L" })
+            })
+            .collect::<String>()
+    };
+    vec![
+        (curve(14.0), "#94a3b8", false),
+        (curve(delay), "#2563eb", false),
+    ]
+}

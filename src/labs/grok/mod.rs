@@ -21,6 +21,11 @@ use neurolab_core::grok::{GrokAnswer, GrokConfig, GrokControl, GrokLab};
 impl PageLab for GrokLab {
     type State = GrokState;
     const ABOUT: &'static crate::plot::figure::About = &about::LAB;
+    const SUMMARY: &'static str = about::SUMMARY;
+
+    fn sketch(seed: &mut u64) -> Vec<(String, &'static str, bool)> {
+        about::sketch(seed)
+    }
 
     fn fold(state: &mut GrokState, event: &LabEvent<GrokLab>) {
         state.fold(event);

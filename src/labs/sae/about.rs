@@ -1,5 +1,5 @@
 //! What the SAE page shows, in plain words: the lab and each chart ("what am I seeing", behind an
-//! ⓘ), with the paper each comes from.
+//! ⓘ), with the paper each comes from; its gallery line and picture.
 
 use crate::plot::figure::About;
 
@@ -47,3 +47,20 @@ pub const CLAMP: About = About {
     what: "The model's outputs on one input before and after clamping a latent or a neuron (set to zero, scaled, or pinned to a value), decoded through the model's own output layer. A feature that matters moves the outputs it promotes; this is the causal check that a feature is used, not just correlated.",
     paper: "Decoding specialised feature neurons in LLMs with the final projection layer (2025); Templeton et al. 2024 (feature steering)",
 };
+
+pub const SUMMARY: &str =
+    "train a sparse autoencoder on a model's activations and browse, decode and clamp its features";
+
+/// The gallery's sketch: a feature-density histogram, a few dead latents at the left.
+pub fn sketch(seed: &mut u64) -> Vec<(String, &'static str, bool)> {
+    use crate::plot::noise;
+    let centre = 55.0 + 30.0 * noise(seed);
+    let mut bars = String::new();
+    for i in 0..20 {
+        let x = 4.0 + f64::from(i) * 5.8;
+        let h = 46.0 * (-((x - centre) / 22.0).powi(2)).exp() + 3.0 * noise(seed);
+        bars.push_str(&format!("M{x:.1},56v{:.1}h4v{:.1}z", -h, h));
+    }
+    let dead = format!("M2,56v{:.1}h3v{:.1}z", -8.0 - 10.0 * noise(seed), 8.0);
+    vec![(bars, "#2563eb", true), (dead, "#dc2626", true)]
+}

@@ -22,6 +22,11 @@ use neurolab_core::sae::{SaeControl, SaeLab};
 impl PageLab for SaeLab {
     type State = SaeState;
     const ABOUT: &'static crate::plot::figure::About = &about::LAB;
+    const SUMMARY: &'static str = about::SUMMARY;
+
+    fn sketch(seed: &mut u64) -> Vec<(String, &'static str, bool)> {
+        about::sketch(seed)
+    }
 
     fn fold(state: &mut SaeState, event: &LabEvent<SaeLab>) {
         state.fold(event);

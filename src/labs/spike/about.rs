@@ -1,5 +1,5 @@
 //! What the spiking page shows, in plain words: the lab and each chart ("what am I seeing",
-//! behind an ⓘ), with the paper each comes from.
+//! behind an ⓘ), with the paper each comes from; its gallery line and picture.
 
 use crate::plot::figure::About;
 
@@ -42,3 +42,29 @@ pub const AVALANCHES: About = About {
     what: "Neuronal avalanches — runs of consecutive active time bins — by size, on log–log axes, with the fitted power-law exponent. Near criticality the sizes follow a power law with exponent close to −3/2; a subcritical network cuts off early, a supercritical one has a bump of huge avalanches.",
     paper: "Beggs & Plenz 2003, Neuronal avalanches in neocortical circuits; Clauset et al. 2009 (power-law fits)",
 };
+
+pub const SUMMARY: &str =
+    "a spiking network's rhythms, STDP and a readout that learns what comes next and when";
+
+/// The gallery's sketch: a raster with rhythmic stripes (the period varies).
+pub fn sketch(seed: &mut u64) -> Vec<(String, &'static str, bool)> {
+    use crate::plot::noise;
+    let period = 14.0 + 10.0 * noise(seed);
+    let (mut blue, mut red) = (String::new(), String::new());
+    for row in 0..24 {
+        for _ in 0..10 {
+            let mut x = noise(seed) * 118.0;
+            if noise(seed) < 0.6 {
+                x = (x / period).round() * period + (noise(seed) - 0.5) * 3.0;
+            }
+            let y = 3.0 + f64::from(row) * 2.3;
+            let dot = format!("M{x:.1},{y:.1}h1.4");
+            if row < 19 {
+                blue.push_str(&dot);
+            } else {
+                red.push_str(&dot);
+            }
+        }
+    }
+    vec![(blue, "#2563eb", false), (red, "#dc2626", false)]
+}

@@ -17,6 +17,11 @@ use neurolab_core::spike::{SpikeConfig, SpikeControl, SpikeLab};
 impl PageLab for SpikeLab {
     type State = SpikeState;
     const ABOUT: &'static crate::plot::figure::About = &about::LAB;
+    const SUMMARY: &'static str = about::SUMMARY;
+
+    fn sketch(seed: &mut u64) -> Vec<(String, &'static str, bool)> {
+        about::sketch(seed)
+    }
 
     fn fold(state: &mut SpikeState, event: &LabEvent<SpikeLab>) {
         state.fold(event);
