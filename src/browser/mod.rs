@@ -59,27 +59,18 @@ pub fn page_url(fragment: &str) -> String {
 
 /// Offer bytes as a file download.
 pub fn download(file_name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
-    let w = window()?;
-    let doc = w.document().ok_or("no document")?;
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
     let blob =
         web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(js_err)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(js_err)?;
-    let a: web_sys::HtmlAnchorElement = doc
-        .create_element("a")
-        .map_err(js_err)?
-        .dyn_into()
-        .map_err(|_| "not an anchor")?;
-    a.set_href(&url);
-    a.set_download(file_name);
-    a.click();
+    download_url(file_name, &url)?;
     // The click has started the download; the object URL can go.
     web_sys::Url::revoke_object_url(&url).map_err(js_err)
 }
 
-/// Offer a URL (a `data:` PNG) as a file download.
+/// Offer a URL (a `data:` PNG, a blob) as a file download.
 pub fn download_url(file_name: &str, url: &str) -> Result<(), String> {
     let doc = window()?.document().ok_or("no document")?;
     let a: web_sys::HtmlAnchorElement = doc

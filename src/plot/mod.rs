@@ -218,12 +218,10 @@ pub fn bars(
     lo: f64,
     hi: f64,
 ) -> Result<(), String> {
+    // The bins as drawn (an empty span drawn as [lo, lo + 1]).
+    let hi = if hi > lo { hi } else { lo + 1.0 };
+    let w = (hi - lo) / counts.len().max(1) as f64;
     {
-        let w = if hi > lo {
-            (hi - lo) / counts.len().max(1) as f64
-        } else {
-            1.0
-        };
         let mut csv = String::from("bin_from,bin_to,count\n");
         for (i, c) in counts.iter().enumerate() {
             let from = lo + i as f64 * w;
@@ -248,8 +246,6 @@ pub fn bars(
     let backend = FastCanvas::new(canvas).ok_or("this browser gives no 2D canvas context")?;
     let root = backend.into_drawing_area();
     let top = counts.iter().copied().fold(0.0, f64::max).max(1.0) * 1.05;
-    let hi = if hi > lo { hi } else { lo + 1.0 };
-    let w = (hi - lo) / counts.len().max(1) as f64;
     let draw = || -> Result<(), Box<dyn std::error::Error>> {
         root.fill(&WHITE)?;
         let mut chart = frame(&root, title, scale).build_cartesian_2d(lo..hi, 0.0..top)?;
