@@ -57,6 +57,9 @@ pub struct Shell {
     pub activity: RwSignal<Activity>,
     /// The start page (gallery of presets and lessons) is shown instead of a lab.
     pub gallery: RwSignal<bool>,
+    /// The Benchmark panel is open, and where its last run stands.
+    pub bench_open: RwSignal<bool>,
+    pub bench: RwSignal<Option<neurolab_core::base::bench::BenchProgress>>,
     pub(crate) worker: StoredValue<Option<WorkerLink>, LocalStorage>,
     pub(crate) sessions: StoredValue<u32>,
 }

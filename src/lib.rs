@@ -5,7 +5,8 @@
 //! without its `compute` feature), so the page's wasm stays small.
 //!
 //! Layers, top to bottom (no module uses one above it):
-//! - [`shell`]: the app, header, banners, event routing; it knows no lab;
+//! - [`shell`]: the app, header, banners, event routing; it knows no lab; [`bench`]: the
+//!   Benchmark panel (every lab's cases timed by the worker on this backend);
 //! - [`gallery`]: the start page (cards for presets and lessons); [`lesson`]: lessons (the
 //!   shipped files, the lesson panel, progress in local storage);
 //! - [`labs`]: the labs' registry and one folder per lab (page, state, views);
@@ -19,6 +20,7 @@
 //!
 //! The plain modules (run, form state, the labs' states, plot geometry) are tested natively.
 
+pub mod bench;
 pub mod browser;
 pub mod context;
 pub mod embed;

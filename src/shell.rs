@@ -1,6 +1,7 @@
 //! The page shell (leptos, client-side): the app, its header (the lab picker, the backend),
 //! its banners (a bad link with what was dropped and the link as typed, a fallback, a crash),
-//! the worker's events routed to the labs' registry, and the open lab's page. It knows no lab.
+//! the worker's events routed to the labs' registry, the Benchmark panel, and the open lab's
+//! page. It knows no lab.
 //! It must not use burn.
 
 use crate::browser;
@@ -19,6 +20,7 @@ fn on_event(shell: Shell, labs: Labs, event: Event, bytes: Option<Vec<u8>>) {
         Event::Backend { info } => shell.backend.set(Some(info)),
         Event::Lab { session, event } => labs.on_event(session, event, bytes),
         Event::Error { message } => shell.worker_error.set(Some(message)),
+        Event::Bench { progress } => shell.bench.set(Some(progress)),
         Event::Crashed { message } => {
             // A new worker on the CPU, every lab rebuilt there: nothing to reload.
             let restarted = shell
@@ -72,6 +74,8 @@ pub fn App() -> impl IntoView {
         updated: RwSignal::new(None),
         activity: RwSignal::new(Default::default()),
         gallery: RwSignal::new(start_on_gallery),
+        bench_open: RwSignal::new(false),
+        bench: RwSignal::new(None),
         worker: StoredValue::new_local(None),
         sessions: StoredValue::new(0),
     };
@@ -142,6 +146,9 @@ pub fn App() -> impl IntoView {
                 <Header />
             </Show>
             <Banners />
+            <Show when=move || shell.bench_open.get()>
+                <crate::bench::BenchPanel />
+            </Show>
             <Show
                 when=move || !shell.gallery.get()
                 fallback=|| view! { <crate::gallery::Gallery /> }
@@ -198,6 +205,13 @@ fn Header() -> impl IntoView {
                 }
             >
                 "Gallery & lessons"
+            </button>
+            <button
+                data-testid="open-bench"
+                aria-pressed=move || shell.bench_open.get().to_string()
+                on:click=move |_| shell.bench_open.update(|b| *b = !*b)
+            >
+                "Benchmark"
             </button>
             <label class="lab-picker">
                 <span class="sr">"lab"</span>

@@ -50,6 +50,11 @@ pub trait Lab: 'static {
     fn curves(_reports: &[Self::Report]) -> Vec<crate::Curve> {
         Vec::new()
     }
+
+    /// The workloads the benchmark times for this lab (the page's Benchmark panel, `bench all`).
+    fn bench_cases() -> Vec<crate::bench::BenchCase<Self::Config>> {
+        Vec::new()
+    }
 }
 
 /// A named starting point.

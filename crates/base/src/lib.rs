@@ -15,6 +15,7 @@
 //!
 //! Must not depend on burn, leptos, web-sys or wasm-bindgen, nor on any lab.
 
+pub mod bench;
 pub mod budget;
 pub mod curve;
 pub mod error;

@@ -207,6 +207,11 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
         };
     }
     neurolab_core::for_each_lab!(labs);
+    eprintln!("bench all: the Benchmark panel's cases");
+    out.insert(
+        "page_cases".into(),
+        page_cases(if quick { 0.1 } else { 3.0 })?,
+    );
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .to_string();
@@ -217,6 +222,11 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
             "sae": peer("torch", against_torch, || {
                 let text = run_baseline("sae_torch.py", &["--threads", &threads, "--steps", steps])?;
                 Ok(json!({ "topk_samples_per_s": csv_rows(&text) }))
+            })?,
+            "grok": peer("torch", against_torch, || {
+                let steps = if quick { "5" } else { "200" };
+                let text = run_baseline("grok_torch.py", &["--threads", &threads, "--steps", steps])?;
+                Ok(json!({ "steps_per_s": csv_rows(&text) }))
             })?,
         }),
     );
@@ -241,6 +251,37 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
         None => println!("{text}"),
     }
     Ok(())
+}
+
+/// The page's Benchmark panel cases, timed here on the CPU backend by the same engine the
+/// worker runs (so a browser's figure can be set beside this machine's).
+fn page_cases(seconds: f64) -> Result<Value, CliError> {
+    use neurolab_core::protocol::{Command, Event};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let events: Rc<RefCell<Vec<Event>>> = Rc::default();
+    let sink = events.clone();
+    let env = crate::run::env_for("cpu")?;
+    let mut engine = neurolab_worker::Engine::with_env(
+        move |e| sink.borrow_mut().push(e),
+        neurolab_worker::env::now_ms,
+        env,
+    );
+    pollster::block_on(engine.handle(Command::Bench { seconds }));
+    while engine.is_busy() {
+        pollster::block_on(engine.work());
+    }
+    let progress = events.borrow().iter().rev().find_map(|e| match e {
+        Event::Bench { progress } => Some(progress.clone()),
+        _ => None,
+    });
+    match progress {
+        Some(p) if p.stopped.is_none() => {
+            serde_json::to_value(p).map_err(|e| CliError::Io(e.to_string()))
+        }
+        Some(p) => Err(CliError::Lab(p.stopped.unwrap_or_default())),
+        None => Err(CliError::Lab("the benchmark posted nothing".into())),
+    }
 }
 
 #[cfg(test)]

@@ -142,7 +142,25 @@ fn dispatch(name: &str, m: &ArgMatches, bench: bool) -> Result<(), CliError> {
     neurolab_core::for_each_lab!(dispatch)
 }
 
+/// Training allocates and frees the same few large tensors every step. glibc's defaults give
+/// freed memory at the top of the heap back to the kernel (trim) and serve large buffers by
+/// `mmap`, so every step faulted its buffers in afresh: a quarter of the MLP preset's time went to
+/// page faults (perf). Keeping freed memory for reuse made that preset ~1.6× faster.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn keep_freed_memory() {
+    // SAFETY: mallopt only changes allocator parameters; called first thing, on one thread.
+    unsafe {
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_TOP_PAD, 64 << 20);
+        // The largest glibc accepts (HEAP_MAX / 2 on 64-bit).
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+    }
+}
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keep_freed_memory() {}
+
 fn main() -> ExitCode {
+    keep_freed_memory();
     let matches = cli().get_matches();
     let result = match matches.subcommand() {
         Some(("bench", m)) => match m.subcommand() {

@@ -487,8 +487,13 @@ fn bench_all_writes_every_figure_in_one_json_file() {
         |r| r["network"].as_str().unwrap().starts_with("izhikevich2003")
             && r["real_time_factor"].as_f64().unwrap() > 0.0
     ));
+    // The page's Benchmark panel cases, timed here by the worker's engine.
+    let page = b["page_cases"]["rows"].as_array().unwrap();
+    assert_eq!(page.len(), 4, "{page:?}");
+    assert!(page.iter().all(|r| r["rate"].as_f64().unwrap() > 0.0));
+    assert_eq!(b["page_cases"]["backend"], "cpu");
     // The peers: their figures, or why they are missing.
-    for peer in [&b["torch"]["sae"], &b["brian2"]] {
+    for peer in [&b["torch"]["sae"], &b["torch"]["grok"], &b["brian2"]] {
         assert!(
             peer.get("skipped").is_some() || peer.as_object().is_some_and(|o| o.len() >= 1),
             "{peer}"

@@ -7,6 +7,7 @@
 
 use crate::registry::{AnyCommand, AnyEvent, LabKind};
 use crate::CoreError;
+use neurolab_base::bench::BenchProgress;
 use serde::{Deserialize, Serialize};
 
 /// Which compute backend the user asked for. `Auto` = WebGPU when the browser has it, else CPU.
@@ -77,6 +78,11 @@ pub enum Command {
     Debug {
         hook: DebugHook,
     },
+    /// Time every lab's benchmark cases on this backend, each for about `seconds` after its
+    /// warm-up (the labs pause; starting one stops the benchmark).
+    Bench {
+        seconds: f64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,6 +98,8 @@ pub enum Event {
     Error { message: String },
     /// The worker panicked; the page starts a new one (on the CPU backend).
     Crashed { message: String },
+    /// Where the benchmark stands (after each case, and when it stops).
+    Bench { progress: BenchProgress },
 }
 
 impl Command {

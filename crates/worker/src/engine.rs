@@ -4,6 +4,7 @@
 //! lost, every lab restarts on the CPU with a notice. Plain async code, tested natively on the
 //! CPU backend; [`crate::web`] wires it to the Web Worker and the CLI drives it directly.
 
+use crate::bench::Bench;
 use crate::env::{env_for, Env};
 use crate::error::WorkerError;
 use crate::runner::{Ctx, Runner};
@@ -49,6 +50,12 @@ macro_rules! runners {
                     return Some(LabKind::$Variant);
                 })*
                 None
+            }
+
+            fn pause_all(&mut self, ctx: &Ctx<'_>) {
+                $(if self.$name.is_running() {
+                    self.$name.pause(ctx);
+                })*
             }
 
             fn pause_except(&mut self, lab: LabKind, ctx: &Ctx<'_>) {
@@ -103,6 +110,8 @@ pub struct Engine {
     /// burn's wgpu runtime starts once per worker: the first answer is kept.
     webgpu: Option<Result<Env, String>>,
     pub runners: Runners,
+    /// A benchmark run in progress (the labs are paused meanwhile).
+    bench: Option<Bench>,
 }
 
 impl Engine {
@@ -114,6 +123,7 @@ impl Engine {
             choice: BackendChoice::Auto,
             webgpu: None,
             runners: Runners::default(),
+            bench: None,
         }
     }
 
@@ -126,7 +136,7 @@ impl Engine {
 
     /// A lab wants chunks (the event loop should keep calling [`Engine::work`]).
     pub fn is_busy(&self) -> bool {
-        self.env.is_some() && self.runners.busy().is_some()
+        self.env.is_some() && (self.bench.is_some() || self.runners.busy().is_some())
     }
 
     pub fn env(&self) -> Option<&Env> {
@@ -142,6 +152,7 @@ impl Engine {
         };
         match command {
             Command::Init { backend } => {
+                stop_bench(&mut self.bench, post, "stopped: the backend changed".into());
                 self.choice = backend;
                 let env = env_for(backend, &mut self.webgpu).await;
                 post(Event::Backend {
@@ -154,6 +165,8 @@ impl Engine {
             Command::Lab { session, command } => {
                 let lab = command.lab();
                 if command.starts() {
+                    let why = format!("stopped: the {} lab was started", lab.name());
+                    stop_bench(&mut self.bench, post, why);
                     self.runners.pause_except(lab, &ctx);
                 }
                 let result = self
@@ -164,6 +177,19 @@ impl Engine {
                     self.after_error(lab, e).await;
                 }
             }
+            Command::Bench { seconds } => match &self.env {
+                Some(env) => {
+                    self.runners.pause_all(&ctx);
+                    let bench = Bench::new(seconds, env);
+                    post(Event::Bench {
+                        progress: bench.progress.clone(),
+                    });
+                    self.bench = Some(bench);
+                }
+                None => post(Event::Error {
+                    message: "the benchmark waits for the backend to start".into(),
+                }),
+            },
             Command::Debug { hook } => match hook {
                 DebugHook::LoseDevice => {
                     let lost = self
@@ -184,6 +210,18 @@ impl Engine {
 
     /// One chunk of the busy lab's work.
     pub async fn work(&mut self) {
+        if let (Some(env), Some(bench)) = (self.env.clone(), self.bench.as_mut()) {
+            if bench.chunk(&env, self.clock_ms).await {
+                (self.post)(Event::Bench {
+                    progress: bench.progress.clone(),
+                });
+            }
+            if bench.finished() {
+                self.bench = None;
+            }
+            self.check_device().await;
+            return;
+        }
         let (Some(env), Some(lab)) = (self.env.clone(), self.runners.busy()) else {
             return;
         };
@@ -242,6 +280,16 @@ impl Engine {
         };
         self.runners.rebuild(&env, &ctx, Some(reason)).await;
         self.env = Some(env);
+    }
+}
+
+/// End the benchmark run, if one is going, and tell the page why.
+fn stop_bench(bench: &mut Option<Bench>, post: &dyn Fn(Event), why: String) {
+    if let Some(mut bench) = bench.take() {
+        bench.stop(why);
+        post(Event::Bench {
+            progress: bench.progress,
+        });
     }
 }
 

@@ -23,6 +23,8 @@ pub enum WorkerError {
     ExportTooLarge { size: String, max: String },
     #[error("this worker has no WebGPU device to lose")]
     NoGpu,
+    #[error("{0}")]
+    Bench(String),
 }
 
 impl WorkerError {

@@ -5,10 +5,12 @@
 //!
 //! - [`env`]: the device and the clock;
 //! - [`runner`]: the generic runner (chunks, rate, GPU sync, progress, stops, controls);
+//! - [`bench`]: every lab's benchmark cases timed on the worker's backend;
 //! - [`engine`]: the router (the backend, one runner per lab, the GPU fallback);
 //! - [`labs`]: one thin file per lab (how its session is built);
 //! - `web` (wasm only): the Web Worker glue.
 
+pub mod bench;
 pub mod engine;
 pub mod env;
 pub mod error;

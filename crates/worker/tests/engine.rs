@@ -981,3 +981,69 @@ fn spike_and_sae_scripts_replay_their_runs() {
     );
     assert_eq!(original, replayed);
 }
+
+fn bench_progress(events: &[Event]) -> Vec<neurolab_base::bench::BenchProgress> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Bench { progress } => Some(progress.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The benchmark times every lab's cases (every case's config is valid), one row each with a
+/// positive finite rate, and posts its progress after each case.
+#[test]
+fn the_benchmark_times_every_labs_cases() {
+    use neurolab_base::{Lab as _, LabConfig as _};
+    for case in GrokLab::bench_cases() {
+        case.config.validate().unwrap();
+    }
+    for case in SaeLab::bench_cases() {
+        case.config.validate().unwrap();
+    }
+    for case in SpikeLab::bench_cases() {
+        case.config.validate().unwrap();
+    }
+    let (mut engine, events) = engine();
+    init(&mut engine);
+    block_on(engine.handle(Command::Bench { seconds: 0.05 }));
+    drain(&mut engine);
+    let progress = bench_progress(&events.borrow());
+    let last = progress.last().expect("progress events");
+    let of =
+        GrokLab::bench_cases().len() + SaeLab::bench_cases().len() + SpikeLab::bench_cases().len();
+    assert_eq!(last.of as usize, of);
+    assert_eq!(last.rows.len(), of, "{last:?}");
+    assert!(last.finished() && last.stopped.is_none(), "{last:?}");
+    assert_eq!(progress.len(), of + 1, "one at the start, one per case");
+    for row in &last.rows {
+        assert!(row.rate.is_finite() && row.rate > 0.0, "{row:?}");
+        assert!(row.timed > 0.0 && row.seconds >= 0.05, "{row:?}");
+    }
+    let labs: Vec<&str> = last.rows.iter().map(|r| r.lab.as_str()).collect();
+    assert!(labs.contains(&"grok") && labs.contains(&"sae") && labs.contains(&"spike"));
+    assert_eq!(last.backend, "cpu");
+}
+
+/// Starting a lab stops the benchmark with the reason, and the lab runs.
+#[test]
+fn starting_a_lab_stops_the_benchmark() {
+    let (mut engine, events) = engine();
+    block_on(engine.handle(configure_grok(1, tiny())));
+    init(&mut engine);
+    block_on(engine.handle(Command::Bench { seconds: 30.0 }));
+    for _ in 0..3 {
+        block_on(engine.work());
+    }
+    block_on(engine.handle(grok(1, LabCommand::Run)));
+    let progress = bench_progress(&events.borrow());
+    let last = progress.last().unwrap();
+    assert_eq!(
+        last.stopped.as_deref(),
+        Some("stopped: the grok lab was started")
+    );
+    drain(&mut engine);
+    assert!(report_steps(&events.borrow()).contains(&tiny().steps));
+}

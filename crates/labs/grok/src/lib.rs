@@ -79,6 +79,30 @@ impl neurolab_base::Lab for GrokLab {
             GrokControl::Ablate { .. } | GrokControl::AblateFrequency { .. }
         )
     }
+
+    /// Both presets' training steps, without the analysis (its cost is `bench grok`'s subject).
+    fn bench_cases() -> Vec<neurolab_base::bench::BenchCase<GrokConfig>> {
+        let timed = |config: GrokConfig| GrokConfig {
+            analyse_every: 0,
+            report_every: 100,
+            steps: 1_000_000,
+            ..config
+        };
+        vec![
+            neurolab_base::bench::BenchCase {
+                name: "MLP preset (p=97, H=500, full batch)",
+                config: timed(GrokConfig::preset_mlp()),
+                unit: "steps",
+                per_position: 1.0,
+            },
+            neurolab_base::bench::BenchCase {
+                name: "transformer preset (p=113, full batch)",
+                config: timed(GrokConfig::preset_transformer()),
+                unit: "steps",
+                per_position: 1.0,
+            },
+        ]
+    }
 }
 
 /// The CPU backend used natively and as the browser's fallback (burn's pure-Rust `flex`).

@@ -9,10 +9,10 @@
 //! a NaN/Inf and answers its controls. Same code natively and in wasm.
 
 use super::data::Dataset;
-use super::model::{GrokModel, Mlp, Transformer};
+use super::model::{mean_loss, GrokModel, Mlp, Transformer};
 use super::params::{Decay, Grokfast, NamedParams, SquaredNorm};
 use crate::analysis::{self, NeuronFourier};
-use crate::config::{GrokConfig, LossKind, ModelKind};
+use crate::config::{GrokConfig, ModelKind};
 use crate::control::{ForkChanges, ForkSpec, GrokAnswer, GrokControl};
 use crate::report::{Analysis, GrokReport, GrokSummary, LayerChange, StepReport};
 use crate::GrokLab;
@@ -193,6 +193,8 @@ pub struct GrokSession {
     /// Forks of the first run still ahead of it, in step order.
     pending: Vec<ForkSpec>,
     fourier: Option<Fourier>,
+    /// The MLP's gradients in closed form ([`Mlp::grads`]) instead of through autodiff.
+    fused: bool,
 }
 
 impl GrokSession {
@@ -226,6 +228,7 @@ impl GrokSession {
             }],
             pending: config.forks.clone(),
             fourier: None,
+            fused: true,
             config,
             ablated: Vec::new(),
             mask: None,
@@ -243,6 +246,11 @@ impl GrokSession {
 
     pub fn config(&self) -> &GrokConfig {
         &self.config
+    }
+    /// Train the MLP through burn's autodiff (`false`) instead of its closed-form gradients
+    /// (the default): for the tests that compare the two and the benchmark's before/after.
+    pub fn set_fused(&mut self, fused: bool) {
+        self.fused = fused;
     }
     /// The first run's step.
     pub fn step_count(&self) -> u32 {
@@ -285,23 +293,6 @@ impl GrokSession {
         every > 0 && (step.is_multiple_of(every) || step >= self.config.steps)
     }
 
-    /// Mean loss of `logits` `[n, p]` against labels `[n]`.
-    fn loss(&self, logits: Tensor<2>, y: Tensor<1, Int>) -> Tensor<1> {
-        let [n, p] = logits.dims();
-        let picked = |t: Tensor<2>| t.gather(1, y.clone().unsqueeze_dim::<2>(1)); // [n, 1]
-        match self.config.loss {
-            LossKind::Ce => picked(log_softmax(logits, 1)).mean().neg(),
-            // Σ_c (l_c − δ_cy)² = Σ_c l_c² − 2·l_y + 1, without materialising the one-hot matrix.
-            LossKind::Mse => {
-                let sq = logits.clone().square().sum();
-                let ly = picked(logits).sum();
-                (sq - ly.mul_scalar(2.0))
-                    .add_scalar(n as f64)
-                    .div_scalar((n * p) as f64)
-            }
-        }
-    }
-
     /// The learning rate of step `step` (0-based): Nanda et al.'s linear warm-up,
     /// `lr · min(step / warmup, 1)`.
     fn lr_at(&self, lr: f64, step: u32) -> f64 {
@@ -341,23 +332,42 @@ impl GrokSession {
     }
 
     fn train_run(&mut self, i: usize) {
-        let (a, b, y) = (
-            self.train.a.clone(),
-            self.train.b.clone(),
-            self.train.y.clone(),
-        );
-        let loss = self.loss(
-            self.runs[i].model().forward_masked(a, b, self.mask.clone()),
-            y,
-        );
-        let grads = loss.backward();
         let lr = self.lr_at(self.runs[i].hyper.lr, self.runs[i].step);
+        // The MLP's gradients in closed form (unless the autodiff path is asked for); the
+        // transformer's through burn's autodiff.
+        let grads = match self.runs[i].model() {
+            GrokModel::Mlp(m) if self.fused => {
+                let batch = self.train.inner();
+                let mask = self.mask.clone().map(|m| m.inner());
+                let (g_in, g_out) = m.grads(batch.a, batch.b, batch.y, mask, self.config.loss);
+                let mut grads = GradientsParams::new();
+                grads.register(m.w_in.id, g_in);
+                grads.register(m.w_out.id, g_out);
+                grads
+            }
+            model => {
+                let (a, b, y) = (
+                    self.train.a.clone(),
+                    self.train.b.clone(),
+                    self.train.y.clone(),
+                );
+                let loss = mean_loss(
+                    self.config.loss,
+                    model.forward_masked(a, b, self.mask.clone()),
+                    y,
+                );
+                match model {
+                    GrokModel::Mlp(m) => GradientsParams::from_grads(loss.backward(), m),
+                    GrokModel::Transformer(t) => GradientsParams::from_grads(loss.backward(), t),
+                }
+            }
+        };
         let run = &mut self.runs[i];
         let hyper = run.hyper;
         // Each arm is the same step for a different module type.
         macro_rules! step {
             ($m:expr) => {{
-                let mut grads = GradientsParams::from_grads(grads, &$m);
+                let mut grads = grads;
                 if hyper.grokfast {
                     $m.visit(&mut Grokfast {
                         grads: &mut grads,
@@ -455,7 +465,7 @@ impl GrokSession {
                 .equal(batch.y.clone())
                 .float()
                 .mean();
-            (self.loss(logits, batch.y), correct)
+            (mean_loss(self.config.loss, logits, batch.y), correct)
         };
         let (train_loss, train_acc) = metrics(&self.train);
         let (test_loss, test_acc) = metrics(&self.test);

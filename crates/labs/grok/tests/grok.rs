@@ -528,3 +528,52 @@ fn checkpoints_thin_under_their_cap_and_the_timeline_scrubs() {
     .unwrap_err();
     assert!(e.to_string().contains("neuron 500 does not exist"), "{e}");
 }
+
+fn mlp_weights(s: &GrokSession) -> Vec<f32> {
+    let GrokModel::Mlp(m) = s.model() else {
+        panic!("an MLP session")
+    };
+    let flat = |t: Tensor<2>| {
+        let n = t.shape().num_elements();
+        t.reshape([n]).into_data().try_to_vec::<f32>().unwrap()
+    };
+    let mut w = flat(m.w_in.val());
+    w.extend(flat(m.w_out.val()));
+    w
+}
+
+/// The preset's closed-form MLP step equals the autodiff step: the loss after each of a few
+/// AdamW steps (with weight decay and Grokfast) and every weight.
+#[test]
+fn fused_mlp_step_equals_the_autodiff_step_on_the_preset() {
+    for grokfast in [false, true] {
+        let mut c = GrokConfig::preset_mlp();
+        c.grokfast = grokfast;
+        let mut fused = GrokSession::new(c.clone(), backend_cpu()).unwrap();
+        let mut plain = GrokSession::new(c, backend_cpu()).unwrap();
+        plain.set_fused(false);
+        for step in 1..=3 {
+            fused.train_step();
+            plain.train_step();
+            let (f, p) = (
+                block_on(fused.metrics()).unwrap(),
+                block_on(plain.metrics()).unwrap(),
+            );
+            let gap = (f.train_loss - p.train_loss).abs() / p.train_loss;
+            assert!(
+                gap < 1e-5,
+                "grokfast {grokfast} step {step}: loss {f:?} vs {p:?}"
+            );
+            let (wf, wp) = (mlp_weights(&fused), mlp_weights(&plain));
+            let worst = wf
+                .iter()
+                .zip(&wp)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            assert!(
+                worst < 1e-5,
+                "grokfast {grokfast} step {step}: a weight differs by {worst}"
+            );
+        }
+    }
+}

@@ -76,4 +76,29 @@ impl neurolab_base::Lab for SaeLab {
     fn records(control: &SaeControl) -> bool {
         !matches!(control, SaeControl::Features)
     }
+
+    /// A TopK SAE the size of `bench sae`'s smallest (d = 128, 1024 latents, k = 32) on toy
+    /// activations of an untrained toy model (made in the preparation, not timed).
+    fn bench_cases() -> Vec<neurolab_base::bench::BenchCase<SaeConfig>> {
+        let config = SaeConfig {
+            toy_m: 128,
+            toy_n: 512,
+            // The toy model untrained: its activations serve as well, and preparing stays short.
+            toy_steps: 0,
+            toy_samples: 4096,
+            latents: 1024,
+            k: 32,
+            k_aux: 64,
+            batch: 256,
+            steps: 1_000_000,
+            report_every: 1000,
+            ..SaeConfig::preset(config::SaeSource::Toy)
+        };
+        vec![neurolab_base::bench::BenchCase {
+            name: "TopK SAE (d=128, 1024 latents, k=32, batch 256)",
+            per_position: f64::from(config.batch),
+            config,
+            unit: "samples",
+        }]
+    }
 }

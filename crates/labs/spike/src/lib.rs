@@ -55,4 +55,17 @@ impl neurolab_base::Lab for SpikeLab {
         }
         vec![rate]
     }
+
+    /// Izhikevich's 2003 network of 1000 neurons on the CPU engine, as real-time factor.
+    fn bench_cases() -> Vec<neurolab_base::bench::BenchCase<SpikeConfig>> {
+        vec![neurolab_base::bench::BenchCase {
+            name: "Izhikevich 2003 (1000 neurons, CPU engine)",
+            config: SpikeConfig {
+                duration_ms: 600_000,
+                ..SpikeConfig::izhikevich2003()
+            },
+            unit: "× real time",
+            per_position: 1e-3,
+        }]
+    }
 }
