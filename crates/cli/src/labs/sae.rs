@@ -203,7 +203,7 @@ pub fn bench(args: &BenchSaeArgs) -> Result<Vec<Value>, CliError> {
                 let idx: Vec<i32> = (0..args.batch).map(|_| rng.below(pool_n) as i32).collect();
                 let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [args.batch]), &device);
                 let x = Tensor::<2>::from_inner(pool.clone().select(0, idx));
-                let out = sae_step(sae, &mut optim, 1e-3, kind, x, since);
+                let out = pollster::block_on(sae_step(sae, &mut optim, 1e-3, kind, x, since));
                 (out.sae, out.since_fired, out.losses)
             };
             let sync = |t: Tensor<1>| {
@@ -217,7 +217,7 @@ pub fn bench(args: &BenchSaeArgs) -> Result<Vec<Value>, CliError> {
                 sync(pre.clone().sum())?;
                 let mm = t.elapsed().as_secs_f64();
                 let t = Instant::now();
-                let (v, _) = pre.topk_with_indices(args.k, 1);
+                let (v, _) = pollster::block_on(neurolab_core::sae::top_k(pre, args.k));
                 sync(v.sum())?;
                 eprintln!(
                     "profile d={d} L={latents}: encoder matmul {:.1} ms, top-k {:.1} ms",

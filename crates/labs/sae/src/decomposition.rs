@@ -220,8 +220,9 @@ impl Decomposition {
     }
 
     /// One training step (SAE: an Adam step on a seeded minibatch; semi-NMF: one full
-    /// alternation). Queues work; reads nothing.
-    pub fn train_step(&mut self) {
+    /// alternation). Queues work; reads nothing (on the CPU backend the TopK selection copies
+    /// the pre-activations, see [`crate::top_k`]).
+    pub async fn train_step(&mut self) {
         match &mut self.method {
             Method::Snmf(s) => s.step(&self.data),
             Method::Sae { sae, optim } => {
@@ -247,7 +248,8 @@ impl Decomposition {
                     kind,
                     x,
                     self.since_fired.clone(),
-                );
+                )
+                .await;
                 *sae = Some(out.sae);
                 self.since_fired = out.since_fired;
                 self.losses = Some(out.losses);

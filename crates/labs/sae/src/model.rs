@@ -112,6 +112,59 @@ impl Sae {
     }
 }
 
+/// The `k` largest entries of each row of `x` `[B, L]` (plain device): `(values, column
+/// indices)`, both `[B, k]`, largest first, ties to the lower column (the order of a stable
+/// descending sort). On the CPU backend by partial selection — `select_nth_unstable` puts the k
+/// winners first in O(L) per row, then only those k are sorted — where burn's `topk` sorts every
+/// row whole (O(L log L), the TopK step's largest cost at L ≥ 1024); elsewhere burn's `topk`.
+pub async fn top_k(x: Tensor<2>, k: usize) -> (Tensor<2>, Tensor<2, Int>) {
+    let device = x.device();
+    let [rows, cols] = x.dims();
+    let k = k.min(cols);
+    if device.clone().inner() == Device::flex() && k > 0 {
+        // On the CPU "reading" is a copy; the future is ready at once.
+        if let Ok(values) = x
+            .clone()
+            .into_data_async()
+            .await
+            .map(|d| d.try_into_vec::<f32>())
+        {
+            if let Ok(values) = values {
+                let (vals, idx) = top_k_rows(&values, cols, k);
+                return (
+                    Tensor::from_data(TensorData::new(vals, [rows, k]), &device),
+                    Tensor::from_data(TensorData::new(idx, [rows, k]), &device),
+                );
+            }
+        }
+    }
+    x.topk_with_indices(k, 1)
+}
+
+/// [`top_k`] on row-major `values` with `cols` columns: per row the k largest (ties to the lower
+/// column), largest first, as `(values, column indices)` flattened `[rows, k]`.
+pub fn top_k_rows(values: &[f32], cols: usize, k: usize) -> (Vec<f32>, Vec<i32>) {
+    let rows = values.len() / cols.max(1);
+    let mut out_vals = Vec::with_capacity(rows * k);
+    let mut out_idx = Vec::with_capacity(rows * k);
+    let mut order: Vec<u32> = Vec::with_capacity(cols);
+    for row in values.chunks_exact(cols) {
+        order.clear();
+        order.extend(0..cols as u32);
+        // Larger value first, then the lower column: a total order (NaN by total_cmp).
+        let before =
+            |a: &u32, b: &u32| row[*b as usize].total_cmp(&row[*a as usize]).then(a.cmp(b));
+        if k < cols {
+            order.select_nth_unstable_by(k - 1, before);
+        }
+        let winners = &mut order[..k];
+        winners.sort_unstable_by(before);
+        out_vals.extend(winners.iter().map(|&j| row[j as usize]));
+        out_idx.extend(winners.iter().map(|&j| j as i32));
+    }
+    (out_vals, out_idx)
+}
+
 /// Hyper-parameters of one SAE step.
 #[derive(Debug, Clone, Copy)]
 pub enum StepKind {
@@ -136,8 +189,9 @@ pub struct StepOut {
 }
 
 /// One Adam step of the SAE on `x` (`[B, d]`, autodiff device, no gradient).
-/// `since_fired` lives on the plain device.
-pub fn sae_step(
+/// `since_fired` lives on the plain device. Async for the CPU backend's top-k (a copy of the
+/// pre-activations, ready at once); on WebGPU it queues work and reads nothing.
+pub async fn sae_step(
     sae: Sae,
     optim: &mut ModuleOptimizer,
     lr: f64,
@@ -161,7 +215,7 @@ pub fn sae_step(
                 let b_enc = sae.b_enc.val().inner();
                 xc.clone().inner().matmul(w_enc.transpose()) + b_enc.unsqueeze::<2>()
             };
-            let (_, idx_plain) = pre_plain.clone().topk_with_indices(k, 1);
+            let (_, idx_plain) = top_k(pre_plain.clone(), k).await;
             let idx = Tensor::<2, Int>::from_inner(idx_plain.clone());
             let z = relu(sae.pre_selected(xc.clone(), idx.clone()));
             let x_hat = sae.decode_selected(z.clone(), idx) + sae.b_dec.val().unsqueeze::<2>();
@@ -182,7 +236,7 @@ pub fn sae_step(
                 let dead = since_fired.clone().greater_equal_elem(dead_after).float(); // [L]
                 let pre_plain_zeros = pre_plain.zeros_like();
                 let (dead_vals, idx_aux_plain) =
-                    (relu(pre_plain) * dead.clone().unsqueeze::<2>()).topk_with_indices(k_aux, 1);
+                    top_k(relu(pre_plain) * dead.clone().unsqueeze::<2>(), k_aux).await;
                 // When fewer than k_aux latents are dead, the extra picks are live ones with a
                 // value of 0 here: mask them out. k_aux is large (≈ d/2), so the aux latents
                 // go through the dense product with a 0/1 mask rather than gathered rows

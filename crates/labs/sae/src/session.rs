@@ -308,7 +308,7 @@ impl Session for SaeSession {
             if dec.finished() {
                 break;
             }
-            dec.train_step();
+            dec.train_step().await;
             synced = false;
             let every = dec.config().report_every.max(1);
             if dec.step_count().is_multiple_of(every) || dec.finished() {

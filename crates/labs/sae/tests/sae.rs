@@ -7,8 +7,8 @@ use neurolab_base::field::{from_pairs, to_pairs};
 use neurolab_base::LabConfig as _;
 use neurolab_grok::backend_cpu;
 use neurolab_sae::{
-    sae_step, ClampInput, ClampOp, ClampRequest, Decomposition, Sae, SaeConfig, SaeKind, SaeSource,
-    Snmf, StepKind, Target, TransformerSite,
+    sae_step, top_k, top_k_rows, ClampInput, ClampOp, ClampRequest, Decomposition, Sae, SaeConfig,
+    SaeKind, SaeSource, Snmf, StepKind, Target, TransformerSite,
 };
 use pollster::block_on;
 
@@ -21,7 +21,7 @@ fn toy(kind: SaeKind) -> SaeConfig {
 fn train(c: &SaeConfig) -> Decomposition {
     let mut s = Decomposition::new(c.clone(), backend_cpu()).unwrap();
     while !s.finished() {
-        s.train_step();
+        block_on(s.train_step());
     }
     s
 }
@@ -72,14 +72,14 @@ fn decoder_rows_stay_unit_norm_under_relu_l1() {
     let mut first = None;
     let mut last = 0.0;
     for _ in 0..30 {
-        let out = sae_step(
+        let out = block_on(sae_step(
             sae,
             &mut optim,
             1e-2,
             StepKind::ReluL1 { l1: 0.5 },
             Tensor::from_inner(x.clone()),
             since,
-        );
+        ));
         sae = out.sae;
         since = out.since_fired;
         let l: Vec<f32> = out.losses.into_data().try_to_vec::<f32>().unwrap();
@@ -136,7 +136,7 @@ fn dead_after_training(aux_coef: f64) -> f32 {
             .collect();
         let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [256]), &device);
         let x = Tensor::from_inner(data.clone().select(0, idx));
-        let out = sae_step(sae, &mut optim, 3e-3, kind, x, since);
+        let out = block_on(sae_step(sae, &mut optim, 3e-3, kind, x, since));
         sae = out.sae;
         since = out.since_fired;
     }
@@ -168,7 +168,7 @@ fn topk_sae_recovers_the_toy_models_features() {
     let mut s = Decomposition::new(c.clone(), backend_cpu()).unwrap();
     let r0 = block_on(s.metrics()).unwrap();
     while !s.finished() {
-        s.train_step();
+        block_on(s.train_step());
     }
     let r = block_on(s.metrics()).unwrap();
     let mmcs = r.mmcs.unwrap();
@@ -238,10 +238,10 @@ fn snmf_session_reports_on_the_toy_model() {
     c.toy_samples = 2048;
     c.steps = 60;
     let mut s = Decomposition::new(c, backend_cpu()).unwrap();
-    s.train_step();
+    block_on(s.train_step());
     let r1 = block_on(s.metrics()).unwrap();
     while !s.finished() {
-        s.train_step();
+        block_on(s.train_step());
     }
     let r = block_on(s.metrics()).unwrap();
     assert!(r.fvu < r1.fvu, "FVU {} -> {}", r1.fvu, r.fvu);
@@ -331,7 +331,7 @@ fn grok_mlp_sae_ce_score_features_and_clamps() {
     assert_eq!((s.n_samples(), s.d(), s.p()), (529, 500, 23));
     let r0 = block_on(s.metrics()).unwrap();
     while !s.finished() {
-        s.train_step();
+        block_on(s.train_step());
     }
     let r = block_on(s.metrics()).unwrap();
     let (clean, zero) = (r.ce_clean.unwrap(), r.ce_zero_abl.unwrap());
@@ -581,4 +581,52 @@ fn link_pairs_round_trip_and_reject_unknowns() {
         serde_json::to_value(SaeSource::GrokMlp).unwrap(),
         serde_json::json!("grok-mlp")
     );
+}
+
+/// The CPU's partial top-k selection picks what a stable descending sort picks, in its order —
+/// on random rows and on rows full of ties — and the same values as burn's `topk`.
+#[test]
+fn partial_top_k_equals_the_sort_including_ties() {
+    let mut rng = neurolab_base::rng::SeededRng::new(5, 0);
+    for (cols, k, levels) in [
+        (50usize, 7usize, 0u32),
+        (64, 16, 3),
+        (10, 10, 2),
+        (33, 1, 0),
+        (8, 3, 1),
+    ] {
+        let rows = 9;
+        // levels > 0: values from a few levels only (many ties); 0: continuous.
+        let values: Vec<f32> = (0..rows * cols)
+            .map(|_| match levels {
+                0 => rng.normal() as f32,
+                n => (rng.uniform() * f64::from(n)).floor() as f32,
+            })
+            .collect();
+        let (vals, idx) = top_k_rows(&values, cols, k);
+        for r in 0..rows {
+            let row = &values[r * cols..(r + 1) * cols];
+            let mut sorted: Vec<usize> = (0..cols).collect();
+            // Stable: equal values keep their column order.
+            sorted.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
+            let want: Vec<i32> = sorted[..k].iter().map(|&j| j as i32).collect();
+            assert_eq!(
+                &idx[r * k..(r + 1) * k],
+                &want[..],
+                "row {r} of {cols} (k {k}, levels {levels})"
+            );
+            let want_vals: Vec<f32> = sorted[..k].iter().map(|&j| row[j]).collect();
+            assert_eq!(&vals[r * k..(r + 1) * k], &want_vals[..]);
+        }
+        // Through tensors on the CPU backend: the values equal burn's topk (its order of ties
+        // may differ, its values cannot).
+        let device = backend_cpu();
+        let x = Tensor::<2>::from_data(TensorData::new(values.clone(), [rows, cols]), &device);
+        let (v, i) = block_on(top_k(x.clone(), k));
+        let (burn_v, _) = x.topk_with_indices(k, 1);
+        let flat = |t: Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(flat(v), flat(burn_v));
+        let i: Vec<i64> = i.into_data().convert::<i64>().try_to_vec::<i64>().unwrap();
+        assert_eq!(i, idx.iter().map(|&j| i64::from(j)).collect::<Vec<_>>());
+    }
 }
