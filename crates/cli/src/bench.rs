@@ -207,6 +207,15 @@ pub fn run(m: &ArgMatches) -> Result<(), CliError> {
         };
     }
     neurolab_core::for_each_lab!(labs);
+    out.insert(
+        "dispatches".into(),
+        if quick {
+            json!({ "skipped": "--quick" })
+        } else {
+            eprintln!("bench all: GPU dispatches per step (wgpu)");
+            dispatches_child()
+        },
+    );
     eprintln!("bench all: the Benchmark panel's cases");
     out.insert(
         "page_cases".into(),
@@ -301,4 +310,143 @@ mod tests {
         assert_eq!(real_time_factor(brian), Some(12.2));
         assert_eq!(real_time_factor("nothing"), None);
     }
+}
+
+/// `bench dispatches` in a child process (cubecl's logging is chosen once per process, and
+/// profiling slows every kernel): its JSON, or why there is none (no wgpu adapter …).
+fn dispatches_child() -> Value {
+    let run = || -> Result<Value, String> {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let out = std::process::Command::new(exe)
+            .args(["bench", "dispatches", "--steps", "5"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        match stdout.lines().last().map(serde_json::from_str::<Value>) {
+            Some(Ok(v)) if out.status.success() => Ok(v),
+            _ => Err(String::from_utf8_lossy(&out.stderr).trim().to_string()),
+        }
+    };
+    run().unwrap_or_else(|why| json!({ "skipped": why }))
+}
+
+/// `neurolab bench dispatches`.
+pub fn dispatches_command() -> Command {
+    Command::new("dispatches")
+        .about("GPU kernel launches per training step (grokking presets, the MLP also through autodiff, a TopK SAE) on this machine's wgpu adapter (lavapipe without a GPU), counted in cubecl's profiling log")
+        .arg(
+            Arg::new("steps")
+                .long("steps")
+                .value_parser(clap::value_parser!(u32))
+                .default_value("10")
+                .help("counted steps per workload (after 3 warm-up steps)"),
+        )
+}
+
+/// Kernel launches in cubecl's profiling log so far (one `| duration | kernel` line each).
+fn launches(log: &Path) -> usize {
+    std::fs::read_to_string(log)
+        .map(|t| t.lines().filter(|l| l.starts_with("| ")).count())
+        .unwrap_or(0)
+}
+
+/// The log is written by a background task: wait until its line count stops moving.
+fn settled(log: &Path) -> usize {
+    let mut last = launches(log);
+    for _ in 0..50 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let now = launches(log);
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+    last
+}
+
+/// Launches per step of `advance(units)` after a warm-up: the count over `steps` steps in one
+/// chunk, and that chunk's wall time (kernels are timed one by one while profiling: slow).
+fn per_step<S: neurolab_base::Session>(
+    session: &mut S,
+    steps: u32,
+    log: &Path,
+) -> Result<(f64, f64), CliError> {
+    use neurolab_base::lab::Chunk;
+    let go = |s: &mut S, units: u32| {
+        pollster::block_on(s.advance(Chunk { units, sync: true }))
+            .map(|_| ())
+            .map_err(|e| CliError::Lab(e.to_string()))
+    };
+    while session.preparing().is_some() {
+        pollster::block_on(session.prepare(64)).map_err(|e| CliError::Lab(e.to_string()))?;
+    }
+    go(session, 3)?;
+    let before = settled(log);
+    let start = std::time::Instant::now();
+    go(session, steps)?;
+    let wall = start.elapsed().as_secs_f64();
+    let after = settled(log);
+    // The chunk's closing sync reads one number back (a few launches of its own): counted in.
+    Ok((after.saturating_sub(before) as f64 / f64::from(steps), wall))
+}
+
+pub fn dispatches(m: &ArgMatches) -> Result<(), CliError> {
+    use neurolab_core::grok::{GrokConfig, GrokSession};
+    use neurolab_core::sae::{SaeLab, SaeSession};
+    let steps = m.get_one::<u32>("steps").copied().unwrap_or(10).max(1);
+    let log = std::env::temp_dir().join(format!("neurolab-cubecl-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    // cubecl reads these once, when its first device starts (none has in this process yet).
+    std::env::set_var("CUBECL_DEBUG_LOG", &log);
+    std::env::set_var("CUBECL_DEBUG_OPTION", "profile");
+    let env = crate::run::env_for("wgpu")?;
+    let quiet = |c: GrokConfig| GrokConfig {
+        analyse_every: 0,
+        report_every: 10_000,
+        steps: 100_000,
+        ..c
+    };
+    println!("workload,backend,steps,dispatches_per_step");
+    let mut rows = Vec::new();
+    let mut row = |name: &str, (per, wall): (f64, f64)| {
+        println!("{name},{},{steps},{per:.1}", env.info.adapter);
+        rows.push(json!({ "workload": name, "dispatches_per_step": per, "steps": steps, "profiled_wall_s": wall }));
+    };
+    for (name, config, fused) in [
+        (
+            "grok mlp-p97 (closed-form gradients)",
+            quiet(GrokConfig::preset_mlp()),
+            true,
+        ),
+        (
+            "grok mlp-p97 (autodiff)",
+            quiet(GrokConfig::preset_mlp()),
+            false,
+        ),
+        (
+            "grok transformer-p113",
+            quiet(GrokConfig::preset_transformer()),
+            true,
+        ),
+    ] {
+        let mut s = GrokSession::new(config, env.device.clone())
+            .map_err(|e| CliError::Lab(e.to_string()))?;
+        s.set_fused(fused);
+        row(name, per_step(&mut s, steps, &log)?);
+    }
+    for case in <SaeLab as Lab>::bench_cases() {
+        let mut s = SaeSession::new(case.config, env.device.clone(), None)
+            .map_err(|e| CliError::Lab(e.to_string()))?;
+        row(
+            &format!("sae {}", case.name),
+            per_step(&mut s, steps, &log)?,
+        );
+    }
+    let _ = std::fs::remove_file(&log);
+    println!(
+        "{}",
+        json!({ "backend": env.info.adapter, "rows": rows, "readbacks_per_step": 0,
+                "note": "no training step reads back; a report reads its numbers in one readback and a chunk ends with one small sync read" })
+    );
+    Ok(())
 }

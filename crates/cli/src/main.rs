@@ -49,7 +49,9 @@ fn cli() -> Command {
         };
     }
     neurolab_core::for_each_lab!(subcommands);
-    let bench = bench.subcommand(bench::command());
+    let bench = bench
+        .subcommand(bench::command())
+        .subcommand(bench::dispatches_command());
     cmd.subcommand(bench).subcommand(sweep::command()).subcommand(
         Command::new("run")
             .about("Run any lab's share link natively (its config and its interventions), with the lab's own flags after it")
@@ -166,6 +168,7 @@ fn main() -> ExitCode {
     let result = match matches.subcommand() {
         Some(("bench", m)) => match m.subcommand() {
             Some(("all", m)) => bench::run(m),
+            Some(("dispatches", m)) => bench::dispatches(m),
             Some((name, m)) => dispatch(name, m, true),
             None => Err(CliError::Usage("bench what?".into())),
         },

@@ -487,6 +487,7 @@ fn bench_all_writes_every_figure_in_one_json_file() {
         |r| r["network"].as_str().unwrap().starts_with("izhikevich2003")
             && r["real_time_factor"].as_f64().unwrap() > 0.0
     ));
+    assert_eq!(b["dispatches"]["skipped"], "--quick");
     // The page's Benchmark panel cases, timed here by the worker's engine.
     let page = b["page_cases"]["rows"].as_array().unwrap();
     assert_eq!(page.len(), 4, "{page:?}");
@@ -507,4 +508,34 @@ fn bench_all_writes_every_figure_in_one_json_file() {
     assert_eq!(size["gzip_total"].as_u64(), Some(page + worker));
     assert!(size["wasm"]["worker"]["brotli"].as_u64().unwrap() > 40_000);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `bench dispatches` counts kernel launches per step on the wgpu adapter (lavapipe here): every
+/// workload launches some, and the MLP's closed-form step launches fewer than its autodiff step.
+#[test]
+fn bench_dispatches_counts_fewer_launches_for_the_closed_form_mlp_step() {
+    let (code, out, err) = neurolab(&["bench", "dispatches", "--steps", "2"]);
+    if code != 0 && err.contains("wgpu could not start") {
+        eprintln!("skipped: no wgpu adapter here ({err})");
+        return;
+    }
+    assert_eq!(code, 0, "{err}");
+    let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let rows = last["rows"].as_array().unwrap();
+    let per = |name: &str| {
+        rows.iter()
+            .find(|r| r["workload"].as_str().unwrap().starts_with(name))
+            .and_then(|r| r["dispatches_per_step"].as_f64())
+            .unwrap()
+    };
+    assert!(
+        rows.iter()
+            .all(|r| r["dispatches_per_step"].as_f64().unwrap() >= 1.0),
+        "{rows:?}"
+    );
+    assert!(
+        per("grok mlp-p97 (closed-form") < per("grok mlp-p97 (autodiff)"),
+        "{rows:?}"
+    );
+    assert!(per("sae") >= 1.0);
 }

@@ -6,6 +6,7 @@ use super::CliLab;
 use crate::CliError;
 use clap::{Arg, ArgMatches, Command};
 use neurolab_core::grok::analysis::{curve, stage_at, stages, StageSpan};
+use neurolab_core::grok::config::ModelKind;
 use neurolab_core::grok::report::{curves_csv, first_step_reaching, neurons_csv};
 use neurolab_core::grok::{Analysis, GrokConfig, GrokLab, GrokReport, GrokSession, StepReport};
 use serde_json::{json, Map, Value};
@@ -317,7 +318,7 @@ pub fn bench(steps: u32, backends: &[String]) -> Result<Vec<Value>, CliError> {
     } else {
         backends.to_vec()
     };
-    println!("preset,backend,analysis_every,steps,wall_s,steps_per_s");
+    println!("preset,backend,analysis_every,gradients,steps,wall_s,steps_per_s");
     let mut rows = Vec::new();
     for backend in backends {
         let env = match crate::run::env_for(&backend) {
@@ -331,12 +332,16 @@ pub fn bench(steps: u32, backends: &[String]) -> Result<Vec<Value>, CliError> {
             ("mlp-p97", GrokConfig::preset_mlp()),
             ("transformer-p113", GrokConfig::preset_transformer()),
         ] {
-            // Both sessions side by side, advanced in alternating chunks of 50 steps and each
+            // The sessions side by side, advanced in alternating chunks of 50 steps and each
             // chunk timed: drift on the machine (measured: runs in one process differ up to 2×
-            // in turn) falls on both alike.
-            let intervals = [preset.analyse_every, 0];
+            // in turn) falls on all alike. With and without the analysis; the MLP also through
+            // autodiff instead of its closed-form gradients (what it trained with before).
+            let mut variants = vec![(preset.analyse_every, true), (0, true)];
+            if preset.model == ModelKind::Mlp {
+                variants.push((0, false));
+            }
             let mut sessions = Vec::new();
-            for ana in intervals {
+            for &(ana, fused) in &variants {
                 let config = GrokConfig {
                     analyse_every: ana,
                     steps: steps + 3,
@@ -344,6 +349,7 @@ pub fn bench(steps: u32, backends: &[String]) -> Result<Vec<Value>, CliError> {
                 };
                 let mut session = GrokSession::new(config, env.device.clone())
                     .map_err(|e| CliError::Lab(e.to_string()))?;
+                session.set_fused(fused);
                 // Warm-up: the first steps allocate and (on wgpu) compile kernels.
                 block(session.advance(Chunk {
                     units: 3,
@@ -351,7 +357,7 @@ pub fn bench(steps: u32, backends: &[String]) -> Result<Vec<Value>, CliError> {
                 }))?;
                 sessions.push(session);
             }
-            let mut walls = [0f64; 2];
+            let mut walls = vec![0f64; variants.len()];
             let mut done = 0;
             while done < steps {
                 let units = (steps - done).min(50);
@@ -362,9 +368,14 @@ pub fn bench(steps: u32, backends: &[String]) -> Result<Vec<Value>, CliError> {
                 }
                 done += units;
             }
-            for (ana, wall) in intervals.into_iter().zip(walls) {
+            for ((ana, fused), wall) in variants.into_iter().zip(walls) {
+                let gradients = if preset.model == ModelKind::Mlp && fused {
+                    "closed form"
+                } else {
+                    "autodiff"
+                };
                 println!(
-                    "{label},{},{ana},{steps},{wall:.3},{:.2}",
+                    "{label},{},{ana},{gradients},{steps},{wall:.3},{:.2}",
                     env.info.adapter,
                     steps as f64 / wall
                 );
@@ -372,6 +383,7 @@ pub fn bench(steps: u32, backends: &[String]) -> Result<Vec<Value>, CliError> {
                     "preset": label,
                     "backend": env.info.adapter,
                     "analysis_every": ana,
+                    "gradients": gradients,
                     "steps": steps,
                     "wall_s": wall,
                     "steps_per_s": steps as f64 / wall,
