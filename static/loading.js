@@ -1,9 +1,12 @@
 // The loading screen (trunk's initializer for the page's wasm, see index.html): the bytes of the
 // page's wasm and of the compute worker's wasm (fetched here in parallel, so the worker starts
-// from the cache), a progress bar, and a clear message when WebAssembly or Web Workers are
-// missing or a download fails. JavaScript itself missing: index.html's <noscript>.
+// from the cache), a progress bar, and a clear message when WebAssembly, its SIMD or Web Workers
+// are missing or a download fails. JavaScript itself missing: index.html's <noscript>.
 const MB = (n) => (n / 1048576).toFixed(1);
 const WORKER_WASM = './worker_bg.wasm';
+// The smallest module that uses a SIMD128 instruction (both wasm files are built with SIMD128):
+// `(func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)`, as wasm-feature-detect probes it.
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
 
 function $(id) { return document.getElementById(id); }
 
@@ -57,6 +60,10 @@ export default function initializer() {
     onStart: () => {
       if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') {
         fail('neurolab needs WebAssembly, which this browser does not offer or has turned off. Open the page in a current Firefox, Chrome, Edge or Safari (or allow WebAssembly).');
+        return;
+      }
+      if (!WebAssembly.validate(SIMD_PROBE)) {
+        fail('neurolab needs WebAssembly SIMD (in Chrome and Edge since 91, Firefox since 89, Safari since 16.4), which this browser lacks. Update it or open the page in a current browser.');
         return;
       }
       if (typeof Worker !== 'function') {

@@ -249,7 +249,7 @@ describe('teaching', () => {
     }
   });
 
-  test('without WebAssembly or workers the loading screen says what is missing', async () => {
+  test('without WebAssembly, its SIMD or workers the loading screen says what is missing', async () => {
     for (const [missing, message] of [['WebAssembly', /needs WebAssembly/], ['Worker', /needs Web Workers/]]) {
       const page = await browser.context.newPage();
       await page.addInitScript((name) => { delete window[name]; }, missing);
@@ -259,6 +259,13 @@ describe('teaching', () => {
       assert.equal(await byTestId(page, 'loading').getAttribute('role'), 'alert');
       await page.close();
     }
+    // A browser without WebAssembly SIMD (the probe module does not validate).
+    const page = await browser.context.newPage();
+    await page.addInitScript(() => { WebAssembly.validate = () => false; });
+    await page.goto(server.url + smallLink());
+    await page.waitForFunction(() => /needs WebAssembly SIMD/.test(document.getElementById('loading-text')?.textContent ?? ''),
+      null, { timeout: 30_000 });
+    await page.close();
   });
 
   test('the Embed dialog offers start on click or at once', async () => {
