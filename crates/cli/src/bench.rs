@@ -8,7 +8,7 @@ use clap::{Arg, ArgMatches, Command};
 use neurolab_base::Lab;
 use serde_json::{json, Map, Value};
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub fn command() -> Command {
     Command::new("all")
@@ -343,56 +343,64 @@ pub fn dispatches_command() -> Command {
         )
 }
 
-/// Kernel launches in cubecl's profiling log so far (one `| duration | kernel` line each).
-fn launches(log: &Path) -> usize {
-    std::fs::read_to_string(log)
-        .map(|t| t.lines().filter(|l| l.starts_with("| ")).count())
-        .unwrap_or(0)
+/// cubecl's profiling log of this process, and how many steps a workload is counted over.
+pub struct Launches {
+    log: PathBuf,
+    pub steps: u32,
 }
 
-/// The log is written by a background task: wait until its line count stops moving.
-fn settled(log: &Path) -> usize {
-    let mut last = launches(log);
-    for _ in 0..50 {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        let now = launches(log);
-        if now == last {
-            return now;
+impl Launches {
+    /// Kernel launches in the log so far (one `| duration | kernel` line each).
+    fn count(&self) -> usize {
+        std::fs::read_to_string(&self.log)
+            .map(|t| t.lines().filter(|l| l.starts_with("| ")).count())
+            .unwrap_or(0)
+    }
+
+    /// The log is written by a background task: wait until its line count stops moving.
+    fn settled(&self) -> usize {
+        let mut last = self.count();
+        for _ in 0..50 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let now = self.count();
+            if now == last {
+                return now;
+            }
+            last = now;
         }
-        last = now;
+        last
     }
-    last
-}
 
-/// Launches per step of `advance(units)` after a warm-up: the count over `steps` steps in one
-/// chunk, and that chunk's wall time (kernels are timed one by one while profiling: slow).
-fn per_step<S: neurolab_base::Session>(
-    session: &mut S,
-    steps: u32,
-    log: &Path,
-) -> Result<(f64, f64), CliError> {
-    use neurolab_base::lab::Chunk;
-    let go = |s: &mut S, units: u32| {
-        pollster::block_on(s.advance(Chunk { units, sync: true }))
-            .map(|_| ())
-            .map_err(|e| CliError::Lab(e.to_string()))
-    };
-    while session.preparing().is_some() {
-        pollster::block_on(session.prepare(64)).map_err(|e| CliError::Lab(e.to_string()))?;
+    /// Launches per step of `session` after its preparation and 3 warm-up steps: the count over
+    /// `steps` steps in one chunk, and that chunk's wall time (kernels are timed one by one while
+    /// profiling: slow). The chunk's closing sync (one small read) is counted in.
+    pub fn per_step<S: neurolab_base::Session>(
+        &self,
+        session: &mut S,
+    ) -> Result<(f64, f64), CliError> {
+        use neurolab_base::lab::Chunk;
+        let go = |s: &mut S, units: u32| {
+            pollster::block_on(s.advance(Chunk { units, sync: true }))
+                .map(|_| ())
+                .map_err(|e| CliError::Lab(e.to_string()))
+        };
+        while session.preparing().is_some() {
+            pollster::block_on(session.prepare(64)).map_err(|e| CliError::Lab(e.to_string()))?;
+        }
+        go(session, 3)?;
+        let before = self.settled();
+        let start = std::time::Instant::now();
+        go(session, self.steps)?;
+        let wall = start.elapsed().as_secs_f64();
+        let after = self.settled();
+        Ok((
+            after.saturating_sub(before) as f64 / f64::from(self.steps),
+            wall,
+        ))
     }
-    go(session, 3)?;
-    let before = settled(log);
-    let start = std::time::Instant::now();
-    go(session, steps)?;
-    let wall = start.elapsed().as_secs_f64();
-    let after = settled(log);
-    // The chunk's closing sync reads one number back (a few launches of its own): counted in.
-    Ok((after.saturating_sub(before) as f64 / f64::from(steps), wall))
 }
 
 pub fn dispatches(m: &ArgMatches) -> Result<(), CliError> {
-    use neurolab_core::grok::{GrokConfig, GrokSession};
-    use neurolab_core::sae::{SaeLab, SaeSession};
     let steps = m.get_one::<u32>("steps").copied().unwrap_or(10).max(1);
     let log = std::env::temp_dir().join(format!("neurolab-cubecl-{}.log", std::process::id()));
     let _ = std::fs::remove_file(&log);
@@ -400,49 +408,21 @@ pub fn dispatches(m: &ArgMatches) -> Result<(), CliError> {
     std::env::set_var("CUBECL_DEBUG_LOG", &log);
     std::env::set_var("CUBECL_DEBUG_OPTION", "profile");
     let env = crate::run::env_for("wgpu")?;
-    let quiet = |c: GrokConfig| GrokConfig {
-        analyse_every: 0,
-        report_every: 10_000,
-        steps: 100_000,
-        ..c
-    };
+    let launches = Launches { log, steps };
     println!("workload,backend,steps,dispatches_per_step");
     let mut rows = Vec::new();
-    let mut row = |name: &str, (per, wall): (f64, f64)| {
-        println!("{name},{},{steps},{per:.1}", env.info.adapter);
-        rows.push(json!({ "workload": name, "dispatches_per_step": per, "steps": steps, "profiled_wall_s": wall }));
-    };
-    for (name, config, fused) in [
-        (
-            "grok mlp-p97 (closed-form gradients)",
-            quiet(GrokConfig::preset_mlp()),
-            true,
-        ),
-        (
-            "grok mlp-p97 (autodiff)",
-            quiet(GrokConfig::preset_mlp()),
-            false,
-        ),
-        (
-            "grok transformer-p113",
-            quiet(GrokConfig::preset_transformer()),
-            true,
-        ),
-    ] {
-        let mut s = GrokSession::new(config, env.device.clone())
-            .map_err(|e| CliError::Lab(e.to_string()))?;
-        s.set_fused(fused);
-        row(name, per_step(&mut s, steps, &log)?);
+    macro_rules! labs {
+        ($($name:ident $Variant:ident $Lab:path;)*) => {
+            $(
+                for (name, per, wall) in <$Lab as CliLab>::bench_dispatches(&env, &launches)? {
+                    println!("{name},{},{steps},{per:.1}", env.info.adapter);
+                    rows.push(json!({ "workload": name, "dispatches_per_step": per, "steps": steps, "profiled_wall_s": wall }));
+                }
+            )*
+        };
     }
-    for case in <SaeLab as Lab>::bench_cases() {
-        let mut s = SaeSession::new(case.config, env.device.clone(), None)
-            .map_err(|e| CliError::Lab(e.to_string()))?;
-        row(
-            &format!("sae {}", case.name),
-            per_step(&mut s, steps, &log)?,
-        );
-    }
-    let _ = std::fs::remove_file(&log);
+    neurolab_core::for_each_lab!(labs);
+    let _ = std::fs::remove_file(&launches.log);
     println!(
         "{}",
         json!({ "backend": env.info.adapter, "rows": rows, "readbacks_per_step": 0,

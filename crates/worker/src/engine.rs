@@ -52,14 +52,9 @@ macro_rules! runners {
                 None
             }
 
-            fn pause_all(&mut self, ctx: &Ctx<'_>) {
-                $(if self.$name.is_running() {
-                    self.$name.pause(ctx);
-                })*
-            }
-
-            fn pause_except(&mut self, lab: LabKind, ctx: &Ctx<'_>) {
-                $(if LabKind::$Variant != lab && self.$name.is_running() {
+            /// Pause every running lab but `keep` (every one when `None`).
+            fn pause_except(&mut self, keep: Option<LabKind>, ctx: &Ctx<'_>) {
+                $(if keep != Some(LabKind::$Variant) && self.$name.is_running() {
                     self.$name.pause(ctx);
                 })*
             }
@@ -167,7 +162,7 @@ impl Engine {
                 if command.starts() {
                     let why = format!("stopped: the {} lab was started", lab.name());
                     stop_bench(&mut self.bench, post, why);
-                    self.runners.pause_except(lab, &ctx);
+                    self.runners.pause_except(Some(lab), &ctx);
                 }
                 let result = self
                     .runners
@@ -179,7 +174,7 @@ impl Engine {
             }
             Command::Bench { seconds } => match &self.env {
                 Some(env) => {
-                    self.runners.pause_all(&ctx);
+                    self.runners.pause_except(None, &ctx);
                     let bench = Bench::new(seconds, env);
                     post(Event::Bench {
                         progress: bench.progress.clone(),

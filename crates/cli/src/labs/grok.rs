@@ -150,6 +150,41 @@ impl CliLab for GrokLab {
         Ok(json!({ "steps_per_s": rows, "mlp_to_99": to_99 }))
     }
 
+    /// The MLP preset's step with its closed-form gradients and, for comparison, through
+    /// autodiff; the transformer preset's.
+    fn bench_dispatches(
+        env: &neurolab_worker::env::Env,
+        launches: &crate::bench::Launches,
+    ) -> Result<Vec<(String, f64, f64)>, CliError> {
+        let quiet = |c: GrokConfig| GrokConfig {
+            analyse_every: 0,
+            report_every: 10_000,
+            steps: 100_000,
+            ..c
+        };
+        let mut rows = Vec::new();
+        for (name, config, fused) in [
+            (
+                "grok mlp-p97 (closed-form gradients)",
+                GrokConfig::preset_mlp(),
+                true,
+            ),
+            ("grok mlp-p97 (autodiff)", GrokConfig::preset_mlp(), false),
+            (
+                "grok transformer-p113",
+                GrokConfig::preset_transformer(),
+                true,
+            ),
+        ] {
+            let mut s = GrokSession::new(quiet(config), env.device.clone())
+                .map_err(|e| CliError::Lab(e.to_string()))?;
+            s.set_fused(fused);
+            let (per, wall) = launches.per_step(&mut s)?;
+            rows.push((name.to_string(), per, wall));
+        }
+        Ok(rows)
+    }
+
     fn start(m: &ArgMatches) -> Result<Out, CliError> {
         let checkpoints = match (
             m.get_one::<u32>("checkpoint-every"),

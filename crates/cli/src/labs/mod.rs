@@ -48,6 +48,15 @@ pub trait CliLab: WorkerLab {
     /// The lab's part of `neurolab bench all`: its figures as JSON (`quick`: seconds, for tests).
     fn bench_all(quick: bool) -> Result<Value, CliError>;
 
+    /// `neurolab bench dispatches`: the lab's GPU workloads on `env`, each counted by
+    /// [`crate::bench::Launches::per_step`] as `(workload, launches per step, wall s)`.
+    fn bench_dispatches(
+        _env: &neurolab_worker::env::Env,
+        _launches: &crate::bench::Launches,
+    ) -> Result<Vec<(String, f64, f64)>, CliError> {
+        Ok(Vec::new())
+    }
+
     /// The run ended: write files, add the lab's figures to the final object.
     fn finish(
         out: &mut Self::Out,

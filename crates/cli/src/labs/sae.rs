@@ -90,6 +90,22 @@ impl CliLab for SaeLab {
         Ok(json!({ "topk_samples_per_s": bench(&args)? }))
     }
 
+    /// The Benchmark panel's TopK SAE.
+    fn bench_dispatches(
+        env: &neurolab_worker::env::Env,
+        launches: &crate::bench::Launches,
+    ) -> Result<Vec<(String, f64, f64)>, CliError> {
+        use neurolab_base::Lab as _;
+        let mut rows = Vec::new();
+        for case in SaeLab::bench_cases() {
+            let mut s = SaeSession::new(case.config, env.device.clone(), None)
+                .map_err(|e| CliError::Lab(e.to_string()))?;
+            let (per, wall) = launches.per_step(&mut s)?;
+            rows.push((format!("sae {}", case.name), per, wall));
+        }
+        Ok(rows)
+    }
+
     fn start(_m: &ArgMatches) -> Result<Out, CliError> {
         Ok(Out { last: None })
     }

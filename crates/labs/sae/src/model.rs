@@ -123,19 +123,13 @@ pub async fn top_k(x: Tensor<2>, k: usize) -> (Tensor<2>, Tensor<2, Int>) {
     let k = k.min(cols);
     if device.clone().inner() == Device::flex() && k > 0 {
         // On the CPU "reading" is a copy; the future is ready at once.
-        if let Ok(values) = x
-            .clone()
-            .into_data_async()
-            .await
-            .map(|d| d.try_into_vec::<f32>())
-        {
-            if let Ok(values) = values {
-                let (vals, idx) = top_k_rows(&values, cols, k);
-                return (
-                    Tensor::from_data(TensorData::new(vals, [rows, k]), &device),
-                    Tensor::from_data(TensorData::new(idx, [rows, k]), &device),
-                );
-            }
+        let read = x.clone().into_data_async().await.ok();
+        if let Some(values) = read.and_then(|d| d.try_into_vec::<f32>().ok()) {
+            let (vals, idx) = top_k_rows(&values, cols, k);
+            return (
+                Tensor::from_data(TensorData::new(vals, [rows, k]), &device),
+                Tensor::from_data(TensorData::new(idx, [rows, k]), &device),
+            );
         }
     }
     x.topk_with_indices(k, 1)
