@@ -8,6 +8,7 @@ use neurolab_base::LabConfig as _;
 use neurolab_core::link::LabLink;
 
 pub mod grok;
+pub mod lm;
 pub mod sae;
 pub mod spike;
 

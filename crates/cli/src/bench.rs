@@ -61,7 +61,7 @@ fn has_module(module: &str) -> Result<(), String> {
 }
 
 /// A baseline script's standard output.
-fn run_baseline(script: &str, args: &[&str]) -> Result<String, String> {
+pub(crate) fn run_baseline(script: &str, args: &[&str]) -> Result<String, String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("bench")
         .join(script);
@@ -115,7 +115,7 @@ pub fn csv_rows(text: &str) -> Vec<Value> {
 }
 
 /// A peer's figures, or why they are missing.
-fn peer(
+pub(crate) fn peer(
     module: &str,
     required: bool,
     run: impl FnOnce() -> Result<Value, String>,

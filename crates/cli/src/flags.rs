@@ -49,6 +49,14 @@ fn arg_for<C: LabConfig>(f: &'static Field<C>) -> Arg {
 /// The config the flags describe: the preset (if `--preset`), then every flag given, decoded
 /// like a link (strict, validated).
 pub fn config_from<C: LabConfig>(m: &ArgMatches) -> Result<C, ConfigError> {
+    config_with(m, &[])
+}
+
+/// [`config_from`] with some keys' values given here instead of by their flags.
+pub fn config_with<C: LabConfig>(
+    m: &ArgMatches,
+    overrides: &[(&str, &str)],
+) -> Result<C, ConfigError> {
     let mut pairs: Vec<(String, String)> = Vec::new();
     let has_preset_key = C::fields().iter().any(|f| f.key == "preset");
     if !has_preset_key {
@@ -67,6 +75,11 @@ pub fn config_from<C: LabConfig>(m: &ArgMatches) -> Result<C, ConfigError> {
         }
     }
     for f in C::fields() {
+        if let Some((_, v)) = overrides.iter().find(|(k, _)| *k == f.key) {
+            pairs.retain(|(k, _)| k != f.key);
+            pairs.push((f.key.to_string(), (*v).to_string()));
+            continue;
+        }
         if m.value_source(f.key) != Some(ValueSource::CommandLine) {
             continue;
         }

@@ -186,7 +186,10 @@ where
     neurolab_worker::engine::Runners: HasRunner<L>,
     neurolab_worker::WorkerError: From<<L::Session as neurolab_base::Session>::Error>,
 {
-    let config: L::Config = crate::flags::config_from(m)?;
+    if let Some(done) = L::tool(m) {
+        return done;
+    }
+    let config: L::Config = L::cli_config(m)?;
     let experiment_link = {
         let mut link = neurolab_core::link::LabLink {
             lab: neurolab_core::LabKind::parse(L::NAME).expect("a registered lab"),

@@ -476,6 +476,7 @@ fn bench_all_writes_every_figure_in_one_json_file() {
             .unwrap();
         assert!(row["steps_per_s"].as_f64().unwrap() > 0.0, "{row}");
     }
+    assert!(b["lm"]["tokens_per_s"][0]["tokens_per_s"].as_f64().unwrap() > 0.0);
     let sae = &b["sae"]["topk_samples_per_s"][0];
     assert_eq!(
         (sae["d"].as_u64(), sae["latents"].as_u64()),
@@ -490,7 +491,7 @@ fn bench_all_writes_every_figure_in_one_json_file() {
     assert_eq!(b["dispatches"]["skipped"], "--quick");
     // The page's Benchmark panel cases, timed here by the worker's engine.
     let page = b["page_cases"]["rows"].as_array().unwrap();
-    assert_eq!(page.len(), 4, "{page:?}");
+    assert_eq!(page.len(), 5, "{page:?}");
     assert!(page.iter().all(|r| r["rate"].as_f64().unwrap() > 0.0));
     assert_eq!(b["page_cases"]["backend"], "cpu");
     // The peers: their figures, or why they are missing.
@@ -538,4 +539,114 @@ fn bench_dispatches_counts_fewer_launches_for_the_closed_form_mlp_step() {
         "{rows:?}"
     );
     assert!(per("sae") >= 1.0);
+}
+
+#[test]
+fn lm_trains_saves_and_its_tools_read_the_weights() {
+    let dir = std::env::temp_dir().join(format!("neurolab-lm-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let weights = dir.join("lm.safetensors");
+    let w = weights.to_str().unwrap();
+    let (code, out, err) = neurolab(&[
+        "lm",
+        "--corpus",
+        "facts",
+        "--steps",
+        "300",
+        "--report_every",
+        "100",
+        "--seed",
+        "1",
+        "--json",
+        "--save-weights",
+        w,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let lines = json_lines(&out);
+    let fin = lines.last().unwrap();
+    assert_eq!(fin["final"], true);
+    assert!(fin["tokens_per_s"].as_f64().unwrap() > 0.0, "{fin}");
+    assert!(fin["train_loss"].as_f64().unwrap() < lines[0]["train_loss"].as_f64().unwrap());
+    assert!(fin["recall"]["capital"]["seen"].as_f64().is_some(), "{fin}");
+    let (code, out, err) = neurolab(&[
+        "lm",
+        "--corpus",
+        "facts",
+        "--seed",
+        "1",
+        "--load",
+        w,
+        "--generate",
+        "the capital of",
+        "--length",
+        "4",
+        "--clamp",
+        "1.3=5",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let g: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(g["plain"]["tokens"].as_array().unwrap().len(), 8);
+    assert_eq!(g["steered"]["tokens"].as_array().unwrap().len(), 8);
+    let (code, out, err) = neurolab(&[
+        "lm",
+        "--corpus",
+        "facts",
+        "--seed",
+        "1",
+        "--load",
+        w,
+        "--patch",
+        "--clean",
+        "the capital of france is",
+        "--corrupt",
+        "the capital of spain is",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let p: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(p["sites"].as_array().unwrap().len(), 3);
+    // Another model's flags: the first tensor that differs is named.
+    let (code, _, err) = neurolab(&[
+        "lm",
+        "--corpus",
+        "facts",
+        "--d_mlp",
+        "128",
+        "--load",
+        w,
+        "--generate",
+        "the",
+    ]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("'blocks.0.mlp.W_in' is [64, 256]; this config needs [64, 128]"),
+        "{err}"
+    );
+    // Bad text files get their message.
+    let empty = dir.join("empty.txt");
+    std::fs::write(&empty, "").unwrap();
+    let (code, _, err) = neurolab(&["lm", "--corpus", empty.to_str().unwrap(), "--steps", "1"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("the file is empty"), "{err}");
+    let binary = dir.join("binary.txt");
+    std::fs::write(&binary, [0u8, 1, 2, 3, 0, 0, 7, 8]).unwrap();
+    let (_, _, err) = neurolab(&["lm", "--corpus", binary.to_str().unwrap(), "--steps", "1"]);
+    assert!(err.contains("looks binary"), "{err}");
+    let text = dir.join("text.txt");
+    std::fs::write(&text, "a small text to learn by characters. ".repeat(20)).unwrap();
+    let (code, out, err) = neurolab(&[
+        "lm",
+        "--corpus",
+        text.to_str().unwrap(),
+        "--steps",
+        "20",
+        "--ctx",
+        "16",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(json_lines(&out).last().unwrap()["corpus"]
+        .as_str()
+        .unwrap()
+        .starts_with("your text"));
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -16,7 +16,7 @@ pub mod protocol;
 pub mod registry;
 
 pub use neurolab_base as base;
-pub use registry::{grok, sae, spike};
+pub use registry::{grok, lm, sae, spike};
 pub use registry::{AnyCommand, AnyEvent, Configs, Generic, LabKind, Registered};
 
 /// The version of the share-link format this build writes and understands.

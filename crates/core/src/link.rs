@@ -606,7 +606,7 @@ mod tests {
         assert_eq!(e.to_string(), "unknown SAE link parameter 'p'");
         assert_eq!(
             LabLink::decode("v=1&lab=nope").unwrap_err().to_string(),
-            "unknown lab 'nope' (this page has: grok, spike, sae)"
+            "unknown lab 'nope' (this page has: grok, spike, sae, lm)"
         );
     }
 

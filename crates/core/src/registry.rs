@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 // The labs' crates (each also a dependency line in this crate's Cargo.toml).
 pub use neurolab_grok as grok;
+pub use neurolab_lm as lm;
 pub use neurolab_sae as sae;
 pub use neurolab_spike as spike;
 
@@ -22,6 +23,7 @@ macro_rules! for_each_lab {
             grok Grok $crate::grok::GrokLab;
             spike Spike $crate::spike::SpikeLab;
             sae Sae $crate::sae::SaeLab;
+            lm Lm $crate::lm::LmLab;
         }
     };
 }
@@ -321,7 +323,7 @@ mod tests {
     #[test]
     fn every_lab_is_listed_once_with_its_own_name() {
         let names: Vec<&str> = LabKind::ALL.iter().map(|l| l.name()).collect();
-        assert_eq!(names, ["grok", "spike", "sae"]);
+        assert_eq!(names, ["grok", "spike", "sae", "lm"]);
         for &lab in LabKind::ALL {
             assert_eq!(LabKind::parse(lab.name()), Some(lab));
             assert!(!lab.label().is_empty());

@@ -17,6 +17,8 @@ pub enum WorkerError {
     Spike(#[from] neurolab_core::spike::SpikeError),
     #[error("{0}")]
     Sae(#[from] neurolab_core::sae::SaeError),
+    #[error("{0}")]
+    Lm(#[from] neurolab_core::lm::LmError),
     #[error("the {lab} lab has no session yet (it is built when the backend is ready)")]
     NoSession { lab: &'static str },
     #[error("the file is {size}; the browser can take at most {max} in one download")]

@@ -1006,14 +1006,19 @@ fn the_benchmark_times_every_labs_cases() {
     for case in SpikeLab::bench_cases() {
         case.config.validate().unwrap();
     }
+    for case in neurolab_core::lm::LmLab::bench_cases() {
+        case.config.validate().unwrap();
+    }
     let (mut engine, events) = engine();
     init(&mut engine);
     block_on(engine.handle(Command::Bench { seconds: 0.05 }));
     drain(&mut engine);
     let progress = bench_progress(&events.borrow());
     let last = progress.last().expect("progress events");
-    let of =
-        GrokLab::bench_cases().len() + SaeLab::bench_cases().len() + SpikeLab::bench_cases().len();
+    let of = GrokLab::bench_cases().len()
+        + SaeLab::bench_cases().len()
+        + SpikeLab::bench_cases().len()
+        + neurolab_core::lm::LmLab::bench_cases().len();
     assert_eq!(last.of as usize, of);
     assert_eq!(last.rows.len(), of, "{last:?}");
     assert!(last.finished() && last.stopped.is_none(), "{last:?}");

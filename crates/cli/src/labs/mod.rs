@@ -6,6 +6,7 @@ use neurolab_worker::labs::WorkerLab;
 use serde_json::{Map, Value};
 
 pub mod grok;
+pub mod lm;
 pub mod sae;
 pub mod spike;
 
@@ -20,6 +21,17 @@ pub trait CliLab: WorkerLab {
     /// Flags beyond the field table (files to write, early stops).
     fn extra_args(cmd: Command) -> Command {
         cmd
+    }
+
+    /// The run's config from the flags (a lab may read a file a flag names).
+    fn cli_config(m: &ArgMatches) -> Result<Self::Config, CliError> {
+        Ok(crate::flags::config_from(m)?)
+    }
+
+    /// A mode of the lab's command that is not a training run (the LM's `--load` with
+    /// `--generate`): `Some` when the flags ask for one, with its outcome.
+    fn tool(_m: &ArgMatches) -> Option<Result<(), CliError>> {
+        None
     }
 
     fn start(m: &ArgMatches) -> Result<Self::Out, CliError>;

@@ -8,6 +8,7 @@ use neurolab_core::Registered;
 use std::future::Future;
 
 mod grok;
+mod lm;
 mod sae;
 mod spike;
 
