@@ -50,7 +50,7 @@ describe('language-model lab', () => {
     await page.screenshot({ path: artifact('lm-neuron.png'), fullPage: true });
 
     // Steer with it: the steered generation beside the plain one, same seed.
-    await byTestId(page, 'lm-steer-neuron').click();
+    await byTestId(page, 'lm-steer-with').click();
     await page.waitForFunction(() => !document.querySelector('[data-testid="lm-steers"]').hidden,
       null, { timeout: 10_000 });
     await byTestId(page, 'lm-generate').click();

@@ -883,7 +883,7 @@ fn neuron_detail(ui: Ui) -> impl IntoView {
             <h3 data-testid="lm-neuron-title">
                 {move || detail.with(|d| d.as_ref().map(detail_title).unwrap_or_default())}
             </h3>
-            <button data-testid="lm-steer-neuron" on:click=move |_| steer_with(ui)>
+            <button data-testid="lm-steer-with" on:click=move |_| steer_with(ui)>
                 "Steer with this neuron"
             </button>
             <div class="detail-grid">
