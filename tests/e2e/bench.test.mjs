@@ -27,14 +27,14 @@ describe('benchmark panel', () => {
     await byTestId(page, 'bench-seconds').fill(SECONDS);
     await byTestId(page, 'bench-seconds').dispatchEvent('change');
     await byTestId(page, 'bench-run').click();
-    await waitText(page, 'bench-status', /timing case 1 of 4/);
+    await waitText(page, 'bench-status', /timing case 1 of 5/);
     assert.ok(await byTestId(page, 'bench-run').isDisabled(), 'one benchmark at a time');
-    const done = await waitText(page, 'bench-status', /^done: 4 cases on cpu/, 600_000);
+    const done = await waitText(page, 'bench-status', /^done: 5 cases on cpu/, 600_000);
     const rows = await page.locator('[data-testid="bench-row"]').evaluateAll((trs) =>
       trs.map((tr) => ({ lab: tr.dataset.lab, rate: Number(tr.dataset.rate), text: tr.textContent })));
     console.log(done);
     for (const r of rows) console.log(`  ${r.text}`);
-    assert.deepEqual(rows.map((r) => r.lab), ['grok', 'grok', 'spike', 'sae']);
+    assert.deepEqual(rows.map((r) => r.lab), ['grok', 'grok', 'spike', 'sae', 'lm']);
     for (const r of rows) assert.ok(Number.isFinite(r.rate) && r.rate > 0, `a positive rate: ${r.text}`);
     assert.match(rows[0].text, /steps \/ s/);
     assert.match(rows[2].text, /× real time \/ s/);
@@ -44,7 +44,7 @@ describe('benchmark panel', () => {
     const [d] = await Promise.all([page.waitForEvent('download'), byTestId(page, 'bench-download').click()]);
     const json = JSON.parse(readFileSync(await d.path(), 'utf8'));
     assert.equal(d.suggestedFilename(), 'neurolab-bench.json');
-    assert.equal(json.rows.length, 4);
+    assert.equal(json.rows.length, 5);
     for (const key of ['lab', 'case', 'unit', 'rate', 'timed', 'seconds']) assert.ok(key in json.rows[0], key);
     assert.equal(json.backend, 'cpu');
     writeFileSync(artifact('bench-cpu.json'), JSON.stringify(json, null, 2));
@@ -52,7 +52,7 @@ describe('benchmark panel', () => {
     await waitText(page, 'status', /benchmark results copied/);
     const copied = await page.evaluate(() => navigator.clipboard.readText());
     assert.match(copied, /^neurolab bench · cpu · /);
-    assert.equal(copied.trim().split('\n').length, 2 + 4);
+    assert.equal(copied.trim().split('\n').length, 2 + 5);
     assertNoCrash(errors);
     await page.close();
   });
@@ -64,7 +64,7 @@ describe('benchmark panel', () => {
     await byTestId(page, 'bench-seconds').fill('30');
     await byTestId(page, 'bench-seconds').dispatchEvent('change');
     await byTestId(page, 'bench-run').click();
-    await waitText(page, 'bench-status', /timing case 1 of 4/);
+    await waitText(page, 'bench-status', /timing case 1 of 5/);
     await byTestId(page, 'run').click();
     await waitText(page, 'bench-status', /stopped: the grok lab was started \(0 of 4 cases timed\)/);
     await waitState(page, 'finished', 60_000);

@@ -465,6 +465,39 @@ pub fn to_pairs<C: LabConfig>(config: &C) -> Vec<(&'static str, String)> {
         .collect()
 }
 
+/// Another lab's config pinned inside this one's link (an SAE's language model): every field that
+/// applies and is shown, except `skip`, as `key:value` joined by `,`, in table order.
+pub fn pinned_text<C: LabConfig>(config: &C, skip: &[&str]) -> String {
+    C::fields()
+        .iter()
+        .filter(|f| !skip.contains(&f.key) && f.applies(config) && f.shown(config))
+        .map(|f| format!("{}:{}", f.key, f.get(config)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Sets `config`'s keys from [`pinned_text`]'s form (a preset key first, then the rest as given);
+/// the message names the item or key that is not one of `C`'s (or is in `skip`).
+pub fn set_pinned<C: LabConfig>(config: &mut C, text: &str, skip: &[&str]) -> Result<(), String> {
+    let mut items = Vec::new();
+    for item in text.split(',').filter(|s| !s.is_empty()) {
+        let (key, value) = item
+            .split_once(':')
+            .ok_or_else(|| format!("{}'s keys as key:value, not '{item}'", C::LAB))?;
+        let field = find::<C>(key)
+            .filter(|f| !skip.contains(&f.key))
+            .ok_or_else(|| format!("{}'s keys ('{key}' is not one this takes)", C::LAB))?;
+        items.push((field, value));
+    }
+    items.sort_by_key(|(f, _)| f.role != Role::Preset);
+    for (field, value) in items {
+        field
+            .set(config, value)
+            .map_err(|e| format!("{}'s keys within their limits: {e}", C::LAB))?;
+    }
+    Ok(())
+}
+
 /// How strictly [`decode`] treats a key that does not apply.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Strictness {

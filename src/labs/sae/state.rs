@@ -220,6 +220,29 @@ pub fn detail_title(d: &FeatureDetail) -> String {
 
 /// A top input as the clamp's input field takes it ("a, b" or the sample), and as listed.
 pub fn top_input_texts(t: &TopInput) -> (String, String) {
+    if let (Some(tokens), Some(at)) = (&t.context, t.at) {
+        // "sample 40: … the capital of [france] is …: 2.500"
+        let words: Vec<String> = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                if i as u32 == at {
+                    format!("[{w}]")
+                } else {
+                    w.clone()
+                }
+            })
+            .collect();
+        return (
+            t.sample.to_string(),
+            format!(
+                "sample {}: … {} …: {}",
+                t.sample,
+                words.join(" "),
+                fmt_sig(t.activation)
+            ),
+        );
+    }
     match (t.a, t.b, t.label) {
         (Some(a), Some(b), Some(c)) => (
             format!("{a}, {b}"),
@@ -236,7 +259,10 @@ pub fn top_input_texts(t: &TopInput) -> (String, String) {
 pub fn effect_text(shifts: &[LogitShift]) -> String {
     shifts
         .iter()
-        .map(|s| format!("{} ({})", s.output, fmt_sig(s.delta)))
+        .map(|s| match &s.token {
+            Some(token) => format!("'{token}' ({})", fmt_sig(s.delta)),
+            None => format!("{} ({})", s.output, fmt_sig(s.delta)),
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -254,10 +280,14 @@ pub fn argmax(values: &[f32]) -> Option<usize> {
 /// "value 0.5 → 5 · top output before: 1 (p 0.84) · after: 2 (p 0.93)": the clamp's effect in
 /// words.
 pub fn clamp_summary(r: &ClampResponse) -> String {
+    let name = |i: usize| match r.labels.as_ref().and_then(|l| l.get(i)) {
+        Some(token) => format!("'{token}'"),
+        None => i.to_string(),
+    };
     let side = |outputs: &[f32], probs: &Option<Vec<f32>>| match argmax(outputs) {
         Some(i) => match probs.as_ref().and_then(|p| p.get(i)) {
-            Some(p) => format!("{i} (p {p:.2})"),
-            None => format!("{i} ({})", fmt_sig(outputs[i])),
+            Some(p) => format!("{} (p {p:.2})", name(i)),
+            None => format!("{} ({})", name(i), fmt_sig(outputs[i])),
         },
         None => "none".to_string(),
     };
@@ -631,6 +661,9 @@ mod tests {
             b: Some(17),
             label: Some(18),
             activation: 2.5,
+            context: None,
+            context_acts: None,
+            at: None,
         };
         assert_eq!(
             top_input_texts(&pair),
@@ -643,17 +676,35 @@ mod tests {
             ..pair
         };
         assert_eq!(top_input_texts(&sample).1, "sample 40: 2.500");
+        let in_text = TopInput {
+            context: Some(vec!["capital".into(), "of".into(), "france".into()]),
+            context_acts: Some(vec![0.0, 0.5, 2.5]),
+            at: Some(2),
+            ..sample.clone()
+        };
+        assert_eq!(
+            top_input_texts(&in_text).1,
+            "sample 40: … capital of [france] …: 2.500"
+        );
         let shifts = [
             LogitShift {
                 output: 5,
                 delta: 1.5,
+                token: None,
             },
             LogitShift {
                 output: 7,
                 delta: 0.25,
+                token: None,
             },
         ];
         assert_eq!(effect_text(&shifts), "5 (1.500), 7 (0.2500)");
+        let named = [LogitShift {
+            output: 5,
+            delta: 1.5,
+            token: Some("paris".into()),
+        }];
+        assert_eq!(effect_text(&named), "'paris' (1.500)");
         assert_eq!(
             detail_title(&FeatureDetail {
                 best_true: None,
@@ -756,6 +807,7 @@ mod tests {
             probs_after: Some(vec![0.02, 0.05, 0.93]),
             value_before: 0.5,
             value_after: 5.0,
+            labels: None,
         };
         let s = clamp_summary(&r);
         assert!(

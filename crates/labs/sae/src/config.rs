@@ -9,6 +9,7 @@ use neurolab_base::{ConfigError, LabConfig, Position, Preset};
 use neurolab_grok::config::ModelKind;
 use neurolab_grok::config::{is_prime, P_MAX, P_MIN, STEPS_MAX};
 use neurolab_grok::GrokConfig;
+use neurolab_lm::{CorpusKind, LmConfig};
 use serde::{Deserialize, Serialize};
 
 pub const LATENTS_MAX: u32 = 65_536;
@@ -23,6 +24,9 @@ pub const TOY_N_MAX: u32 = 1024;
 pub const TOY_SAMPLES_MIN: u32 = 16;
 pub const TOY_SAMPLES_MAX: u32 = 1_000_000;
 pub const TOY_STEPS_MAX: u32 = 100_000;
+/// Language-model source: tokens of its corpus the decomposition sees.
+pub const LM_TOKENS_MIN: u32 = 256;
+pub const LM_TOKENS_MAX: u32 = 65_536;
 /// Semi-NMF solves an L×L system every step: keep L modest.
 pub const SNMF_LATENTS_MAX: u32 = 2048;
 
@@ -38,26 +42,32 @@ pub enum SaeSource {
     /// The grokking transformer at `=`: the final residual stream or the MLP activations.
     #[serde(rename = "grok-transformer")]
     GrokTransformer,
+    /// The language-model lab's GPT over its corpus, every token: one layer's MLP neurons or
+    /// the residual stream after it.
+    #[serde(rename = "lm")]
+    Lm,
 }
 
 impl SaeSource {
-    pub const ALL: [SaeSource; 3] = [
+    pub const ALL: [SaeSource; 4] = [
         SaeSource::Toy,
         SaeSource::GrokMlp,
         SaeSource::GrokTransformer,
+        SaeSource::Lm,
     ];
     pub fn name(self) -> &'static str {
         match self {
             SaeSource::Toy => "toy",
             SaeSource::GrokMlp => "grok-mlp",
             SaeSource::GrokTransformer => "grok-transformer",
+            SaeSource::Lm => "lm",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|v| v.name() == s)
     }
     pub fn is_grok(self) -> bool {
-        self != SaeSource::Toy
+        matches!(self, SaeSource::GrokMlp | SaeSource::GrokTransformer)
     }
 }
 
@@ -89,7 +99,7 @@ impl SaeKind {
     }
 }
 
-/// Which activations of the transformer (ignored for the other sources).
+/// Which activations of the transformer or the language model (ignored for the other sources).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TransformerSite {
@@ -160,6 +170,29 @@ pub struct SaeConfig {
     /// carries all of it, so a link names its source whatever a later version's presets say.
     #[serde(default)]
     pub grok: GrokConfig,
+    /// Language-model source: the layer whose MLP neurons (or residual stream after it) are read.
+    #[serde(default = "default_lm_layer")]
+    pub lm_layer: u32,
+    /// Language-model source: training steps of the model trained on the spot.
+    #[serde(default = "default_lm_steps")]
+    pub lm_steps: u32,
+    /// Language-model source: corpus tokens whose activations are decomposed.
+    #[serde(default = "default_lm_tokens")]
+    pub lm_tokens: u32,
+    /// Language-model source: the rest of its config (seed and steps are `seed`, `lm_steps`),
+    /// pinned in the link like `grok`.
+    #[serde(default)]
+    pub lm: LmConfig,
+}
+
+fn default_lm_layer() -> u32 {
+    1
+}
+fn default_lm_steps() -> u32 {
+    600
+}
+fn default_lm_tokens() -> u32 {
+    4096
 }
 
 impl Default for SaeConfig {
@@ -195,6 +228,10 @@ impl SaeConfig {
             grok_p: 97,
             grok_steps: 1000,
             grok: GrokConfig::preset_mlp(),
+            lm_layer: default_lm_layer(),
+            lm_steps: default_lm_steps(),
+            lm_tokens: default_lm_tokens(),
+            lm: LmConfig::preset(CorpusKind::Facts),
         };
         match source {
             SaeSource::Toy => toy,
@@ -225,13 +262,41 @@ impl SaeConfig {
                 grok: GrokConfig::preset_transformer(),
                 ..toy
             },
+            SaeSource::Lm => Self {
+                source,
+                site: TransformerSite::Mlp,
+                latents: 1024,
+                k: 16,
+                k_aux: 128,
+                dead_after: 50_000,
+                lr: 1e-3,
+                steps: 1500,
+                batch: 512,
+                ..toy
+            },
         }
+    }
+
+    /// The language model a `source=lm` SAE trains on the spot.
+    pub fn lm_preset(&self) -> LmConfig {
+        let mut l = self.lm.clone();
+        l.text.clear();
+        l.text_id.clear();
+        l.seed = self.seed;
+        l.steps = self.lm_steps.max(1);
+        l.report_every = l.steps;
+        l.sample_every = 0;
+        l
     }
 
     /// Number of activation samples the decomposition sees.
     pub fn n_samples(&self) -> usize {
         match self.source {
             SaeSource::Toy => self.toy_samples as usize,
+            SaeSource::Lm => {
+                let ctx = self.lm.ctx.max(1) as usize;
+                (self.lm_tokens as usize / ctx).max(1) * ctx
+            }
             _ => (self.grok_p as usize) * (self.grok_p as usize),
         }
     }
@@ -254,6 +319,10 @@ impl SaeConfig {
     pub fn d(&self) -> usize {
         match self.source {
             SaeSource::Toy => self.toy_m as usize,
+            SaeSource::Lm => match self.site {
+                TransformerSite::Mlp => self.lm.d_mlp as usize,
+                TransformerSite::Resid => self.lm.d_model as usize,
+            },
             _ => {
                 let g = self.grok_preset();
                 match (self.source, self.site) {
@@ -303,7 +372,18 @@ fn set_grok_text(c: &mut SaeConfig, text: &str) -> Result<(), String> {
 }
 
 const TOY: fn(&SaeConfig) -> bool = |c| c.source == SaeSource::Toy;
-const GROK: fn(&SaeConfig) -> bool = |c| c.source != SaeSource::Toy;
+const GROK: fn(&SaeConfig) -> bool = |c| c.source.is_grok();
+const LM: fn(&SaeConfig) -> bool = |c| c.source == SaeSource::Lm;
+/// The language model's keys the SAE sets elsewhere (`seed`, `lm_steps`) or that do not change
+/// its weights.
+const LM_OWN: &[&str] = &[
+    "steps",
+    "seed",
+    "report_every",
+    "sample_every",
+    "sample_len",
+    "text_id",
+];
 const TOPK: fn(&SaeConfig) -> bool = |c| c.kind == SaeKind::TopK;
 const GRADIENT: fn(&SaeConfig) -> bool = |c| c.kind != SaeKind::Snmf;
 
@@ -314,12 +394,12 @@ static FIELDS: &[F] = &[
         "source",
         "activations",
         "source",
-        &["toy", "grok-mlp", "grok-transformer"],
+        &["toy", "grok-mlp", "grok-transformer", "lm"],
         |c| c.source.name(),
         |c, v| *c = SaeConfig::preset(SaeSource::parse(v).unwrap_or(SaeSource::Toy)),
     )
     .preset()
-    .help("toy: the toy model of superposition; grok-*: a grokking preset trained on the spot"),
+    .help("toy: the toy model of superposition; grok-*: a grokking preset trained on the spot; lm: the language-model lab's GPT trained on the spot"),
     F::choice(
         "site",
         "transformer site",
@@ -328,7 +408,8 @@ static FIELDS: &[F] = &[
         |c| c.site.name(),
         |c, v| c.site = TransformerSite::parse(v).unwrap_or(TransformerSite::Resid),
     )
-    .shown_when(|c| c.source == SaeSource::GrokTransformer),
+    .shown_when(|c| matches!(c.source, SaeSource::GrokTransformer | SaeSource::Lm))
+    .help("transformer: the residual stream (after the layer, for lm) or the MLP neurons"),
     F::u32(
         "toy_n",
         "true features n",
@@ -421,6 +502,47 @@ static FIELDS: &[F] = &[
     )
     .when(GROK, "source=grok-mlp or source=grok-transformer")
     .help("the rest of the grokking run trained on the spot, pinned in the link (its keys are the grokking lab's)"),
+    F::u32(
+        "lm_layer",
+        "LM layer",
+        "source",
+        0,
+        neurolab_lm::config::LAYERS_MAX - 1,
+        |c| c.lm_layer,
+        |c, v| c.lm_layer = v,
+    )
+    .when(LM, "source=lm"),
+    F::u32(
+        "lm_steps",
+        "LM training steps",
+        "source",
+        0,
+        neurolab_lm::config::STEPS_MAX,
+        |c| c.lm_steps,
+        |c, v| c.lm_steps = v,
+    )
+    .when(LM, "source=lm"),
+    F::u32(
+        "lm_tokens",
+        "LM tokens",
+        "source",
+        LM_TOKENS_MIN,
+        LM_TOKENS_MAX,
+        |c| c.lm_tokens,
+        |c, v| c.lm_tokens = v,
+    )
+    .when(LM, "source=lm")
+    .help("corpus tokens whose activations the SAE decomposes"),
+    F::text(
+        "lm",
+        "language model",
+        "source",
+        "the language model's keys as key:value joined by ',' (corpus:facts,layers:2,…)",
+        |c| neurolab_base::field::pinned_text(&c.lm_preset(), LM_OWN),
+        |c, v| neurolab_base::field::set_pinned(&mut c.lm, v, LM_OWN),
+    )
+    .when(LM, "source=lm")
+    .help("the language model trained on the spot, pinned in the link (its keys are the language-model lab's)"),
     F::choice(
         "kind",
         "decomposition",
@@ -555,6 +677,7 @@ impl LabConfig for SaeConfig {
                     SaeSource::Toy => "toy model of superposition",
                     SaeSource::GrokMlp => "grokking MLP",
                     SaeSource::GrokTransformer => "grokking transformer",
+                    SaeSource::Lm => "language model (facts)",
                 },
                 config: SaeConfig::preset(source),
             })
@@ -599,6 +722,28 @@ impl LabConfig for SaeConfig {
                 ),
             )),
             SaeSource::Toy => Ok(()),
+            SaeSource::Lm => {
+                let l = self.lm_preset();
+                if l.corpus == CorpusKind::Text {
+                    return Err(ConfigError::rule(
+                        "lm",
+                        "the SAE's language model trains on corpus:facts or corpus:stories (a link cannot carry your own text)",
+                    ));
+                }
+                if self.lm_layer >= l.layers {
+                    return Err(ConfigError::rule(
+                        "lm_layer",
+                        format!(
+                            "lm_layer must be between 0 and {}, got {} (the model has {} layers)",
+                            l.layers - 1,
+                            self.lm_layer,
+                            l.layers
+                        ),
+                    ));
+                }
+                neurolab_base::field::validate(&l)
+                    .map_err(|e| ConfigError::rule("lm", format!("the language model: {e}")))
+            }
             _ if !is_prime(self.grok_p) => Err(ConfigError::rule(
                 "grok_p",
                 format!("grok_p must be a prime between {P_MIN} and {P_MAX}, got {}", self.grok_p),
@@ -621,6 +766,14 @@ impl LabConfig for SaeConfig {
                 let (tn, tm) = (u64::from(self.toy_n), u64::from(self.toy_m));
                 f32s(8 * tn * tm + 6 * 1024 * tn + n * tn)
             }
+            // Its training, and the forward passes over every sample that splice the SAE in.
+            SaeSource::Lm => {
+                let l = self.lm_preset();
+                let per_token = u64::from(l.layers)
+                    * (12 * u64::from(l.d_model) + 3 * u64::from(l.d_mlp))
+                    + 3 * 512;
+                l.estimate().bytes + f32s(n * per_token)
+            }
             _ => self.grok_preset().estimate().bytes,
         };
         let params = 2 * l * d + l + d;
@@ -634,7 +787,7 @@ impl LabConfig for SaeConfig {
         };
         let full = prod(&[n, l]);
         let fourier = match self.source {
-            SaeSource::Toy => 0,
+            SaeSource::Toy | SaeSource::Lm => 0,
             _ => 6 * full,
         };
         let bytes = source + f32s(4 * n * d + 5 * params + train + 3 * full + fourier) + (16 << 20);
@@ -642,7 +795,7 @@ impl LabConfig for SaeConfig {
         let p = u64::from(self.grok_p);
         let report = 4.0 * (n * l * d) as f64;
         let features = match self.source {
-            SaeSource::Toy => 0.0,
+            SaeSource::Toy | SaeSource::Lm => 0.0,
             _ => 8.0 * (p * p * p) as f64 * l as f64,
         };
         Estimate {

@@ -17,7 +17,7 @@ use super::report::{
 };
 use super::session::{SaeError, SaeSession};
 use super::snmf::Snmf;
-use super::source::SourceModel;
+use super::source::{LmSource, SourceModel};
 use super::toy::{sample_hidden, ToyModel, ToySpec};
 use burn::module::Module;
 use burn::optim::{AdamConfig, ModuleOptimizer};
@@ -126,6 +126,7 @@ impl Decomposition {
             SourceModel::Mlp(m) => m.w_in.val().device(),
             SourceModel::Transformer(t, _) => t.w_e.val().device(),
             SourceModel::Toy(t) => t.w.val().device(),
+            SourceModel::Lm(s) => s.model.w_e.val().device(),
         };
         let p = gc.p as usize;
         let n = p * p;
@@ -143,6 +144,85 @@ impl Decomposition {
         s.p = p;
         s.op = op;
         Ok(s)
+    }
+
+    /// On a language model (`model` on a plain device, its corpus): every token of
+    /// `lm_tokens / ctx` evenly spaced windows of the training text, at layer `lm_layer`'s MLP
+    /// neurons or the residual stream after it; the next tokens are the labels (CE-loss score).
+    pub fn from_lm(
+        config: SaeConfig,
+        model: &neurolab_lm::Gpt,
+        corpus: &neurolab_lm::Corpus,
+    ) -> Result<Self, SaeError> {
+        config.validate()?;
+        let lc = config.lm_preset();
+        let t = lc.ctx as usize;
+        let n = config.n_samples();
+        let train = &corpus.train;
+        let span = train.len().saturating_sub(t + 1);
+        let windows = (n / t).min(span.max(1));
+        let starts: Vec<usize> = (0..windows)
+            .map(|i| {
+                if windows > 1 {
+                    i * span / (windows - 1)
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let host_tokens: Vec<u32> = starts
+            .iter()
+            .flat_map(|&s| train[s..s + t].to_vec())
+            .collect();
+        let next: Vec<i32> = starts
+            .iter()
+            .flat_map(|&s| train[s + 1..s + t + 1].iter().map(|&x| x as i32))
+            .collect();
+        let device = model.w_e.val().device();
+        let ints: Vec<i32> = host_tokens.iter().map(|&x| x as i32).collect();
+        let tokens = Tensor::<2, Int>::from_data(TensorData::new(ints, [windows, t]), &device);
+        let labels = Tensor::<1, Int>::from_data(TensorData::new(next, [windows * t]), &device);
+        let layer = config.lm_layer as usize;
+        let site = match config.site {
+            super::config::TransformerSite::Mlp => neurolab_lm::Site::Act(layer),
+            super::config::TransformerSite::Resid => neurolab_lm::Site::Resid(layer + 1),
+        };
+        let source = LmSource {
+            model: model.clone(),
+            site,
+            layer,
+            tokens,
+            host_tokens,
+            ctx: t,
+            vocab: corpus.vocab.clone(),
+        };
+        let acts = source.acts();
+        Self::build(
+            config,
+            device,
+            SourceModel::Lm(Box::new(source)),
+            acts,
+            Some(labels),
+            None,
+        )
+    }
+
+    /// Language-model source: sample `i`'s surrounding tokens, the values `acts` gives them and
+    /// the sample's index among them.
+    fn lm_context(&self, i: usize, acts: &[f32]) -> Option<(Vec<String>, Vec<f32>, u32)> {
+        let s = self.source.lm()?;
+        let w = i / s.ctx;
+        let start = (w * s.ctx).max(i.saturating_sub(10));
+        let end = ((w + 1) * s.ctx).min(i + 4);
+        let tokens = s.host_tokens[start..end]
+            .iter()
+            .map(|&t| s.vocab.get(t as usize).cloned().unwrap_or_default())
+            .collect();
+        Some((tokens, acts[start..end].to_vec(), (i - start) as u32))
+    }
+
+    fn token_name(&self, output: usize) -> Option<String> {
+        self.source.lm().and_then(|s| s.vocab.get(output).cloned())
     }
 
     fn build(
@@ -427,7 +507,17 @@ impl Decomposition {
         if let Some(pw) = power {
             parts.push(pw);
         }
+        // Language model: the token each latent's direction promotes most (direct path).
+        let lm = self.source.lm().is_some();
+        if lm {
+            let dirs = self.decoder() / self.scale.clone().unsqueeze::<2>();
+            let logits = dirs.matmul(self.source.unembed());
+            let (best, idx) = logits.max_dim_with_indices(1);
+            parts.push(best.reshape([latents]));
+            parts.push(idx.float().reshape([latents]));
+        }
         let v = read_f32(Tensor::cat(parts, 0)).await?;
+        let lm_base = v.len() - 2 * latents;
         let p = self.p;
         let half = p / 2 + 1;
         let mut out: Vec<FeatureSummary> = (0..latents)
@@ -444,6 +534,12 @@ impl Decomposition {
                 let label = match (&fourier, &best_true) {
                     (Some(f), _) => f.text(),
                     (None, Some(m)) => format!("feature {} (cos {:.2})", m.feature, m.cosine),
+                    _ if lm => {
+                        let token = self
+                            .token_name(v[lm_base + latents + j] as usize)
+                            .unwrap_or_default();
+                        format!("promotes '{token}' ({:.2})", v[lm_base + j])
+                    }
                     _ => String::new(),
                 };
                 FeatureSummary {
@@ -557,17 +653,24 @@ impl Decomposition {
         let p = self.p;
         let top_inputs = top_n(acts, TOP_INPUTS)
             .into_iter()
-            .map(|i| TopInput {
-                sample: i as u32,
-                a: (p > 0).then_some((i / p.max(1)) as u32),
-                b: (p > 0).then_some((i % p.max(1)) as u32),
-                label: (p > 0).then(|| self.op.apply((i / p) as u32, (i % p) as u32, p as u32)),
-                activation: acts[i],
+            .map(|i| {
+                let context = self.lm_context(i, acts);
+                TopInput {
+                    sample: i as u32,
+                    a: (p > 0).then_some((i / p.max(1)) as u32),
+                    b: (p > 0).then_some((i % p.max(1)) as u32),
+                    label: (p > 0).then(|| self.op.apply((i / p) as u32, (i % p) as u32, p as u32)),
+                    activation: acts[i],
+                    at: context.as_ref().map(|c| c.2),
+                    context_acts: context.as_ref().map(|c| c.1.clone()),
+                    context: context.map(|c| c.0),
+                }
             })
             .collect();
         let shift = |i: usize| LogitShift {
             output: i as u32,
             delta: effect[i],
+            token: self.token_name(i),
         };
         let promoted = top_n(effect, TOP_LOGITS).into_iter().map(shift).collect();
         let neg: Vec<f32> = effect.iter().map(|v| -v).collect();
@@ -658,10 +761,14 @@ impl Decomposition {
             ClampOp::Scale(f) => value.clone().mul_scalar(f),
         };
         let x_after = x.clone() + direction * (new_value.clone() - value.clone());
-        let before = self.source.output(x * inv.clone(), resid.clone());
-        let after = self.source.output(x_after * inv, resid);
+        let out = |row: Tensor<2>| match self.source.output_at(i, row.clone()) {
+            Some(o) => o,
+            None => self.source.output(row, resid.clone()),
+        };
+        let before = out(x * inv.clone());
+        let after = out(x_after * inv);
         let outputs = before.dims()[1];
-        let grok = self.p > 0;
+        let grok = self.p > 0 || self.source.lm().is_some();
         let mut parts = vec![
             before.clone().reshape([outputs]),
             after.clone().reshape([outputs]),
@@ -681,6 +788,7 @@ impl Decomposition {
             value_after: v[2 * o + 1],
             probs_before: grok.then(|| v[2 * o + 2..3 * o + 2].to_vec()),
             probs_after: grok.then(|| v[3 * o + 2..4 * o + 2].to_vec()),
+            labels: self.source.lm().map(|s| s.vocab.clone()),
         })
     }
 

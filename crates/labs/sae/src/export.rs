@@ -191,20 +191,33 @@ pub fn saelens(t: &Trained, stem: &str) -> Result<Folder, SaeError> {
 
 /// SAELens's `model_name` and `hook_name` for a source (TransformerLens's hook names where the
 /// site has one; the grokking transformer is read at the `=` position).
-fn model_and_hook(c: &SaeConfig) -> (String, &'static str) {
+fn model_and_hook(c: &SaeConfig) -> (String, String) {
+    let site = |layer: u32| match c.site {
+        TransformerSite::Resid => format!("blocks.{layer}.hook_resid_post"),
+        TransformerSite::Mlp => format!("blocks.{layer}.mlp.hook_post"),
+    };
     match c.source {
         SaeSource::Toy => (
             format!("neurolab/toy-superposition-n{}-m{}", c.toy_n, c.toy_m),
-            "hook_hidden",
+            "hook_hidden".into(),
         ),
-        SaeSource::GrokMlp => (format!("neurolab/grok-mlp-p{}", c.grok_p), "hook_hidden"),
-        SaeSource::GrokTransformer => (
-            format!("neurolab/grok-transformer-p{}", c.grok_p),
-            match c.site {
-                TransformerSite::Resid => "blocks.0.hook_resid_post",
-                TransformerSite::Mlp => "blocks.0.mlp.hook_post",
-            },
+        SaeSource::GrokMlp => (
+            format!("neurolab/grok-mlp-p{}", c.grok_p),
+            "hook_hidden".into(),
         ),
+        SaeSource::GrokTransformer => (format!("neurolab/grok-transformer-p{}", c.grok_p), site(0)),
+        SaeSource::Lm => {
+            let l = c.lm_preset();
+            (
+                format!(
+                    "neurolab/lm-{}-L{}-d{}",
+                    l.corpus.name(),
+                    l.layers,
+                    l.d_model
+                ),
+                site(c.lm_layer),
+            )
+        }
     }
 }
 

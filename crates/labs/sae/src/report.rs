@@ -26,10 +26,13 @@ pub struct TrueMatch {
 }
 
 /// One output's logit change along a direction.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogitShift {
     pub output: u32,
     pub delta: f32,
+    /// Language-model source: the output's token.
+    #[serde(default)]
+    pub token: Option<String>,
 }
 
 /// Metrics at one step, read back in one transfer.
@@ -64,7 +67,7 @@ neurolab_base::finite_fields!(SaeReport: mse, fvu, l0, dead_frac, density_hist, 
 neurolab_base::finite_fields!(TrueMatch: cosine);
 neurolab_base::finite_fields!(LogitShift: delta);
 neurolab_base::finite_fields!(FeatureSummary: density, max_act, mean_act, fourier, best_true);
-neurolab_base::finite_fields!(TopInput: activation);
+neurolab_base::finite_fields!(TopInput: activation, context_acts);
 neurolab_base::finite_fields!(LogitEffect: promoted, suppressed);
 neurolab_base::finite_fields!(FeatureDetail: density, top_inputs, heatmap, fourier, histogram, logit_effect, best_true);
 neurolab_base::finite_fields!(ClampResponse: outputs_before, outputs_after, probs_before, probs_after, value_before, value_after);
@@ -102,6 +105,14 @@ pub struct TopInput {
     pub b: Option<u32>,
     pub label: Option<u32>,
     pub activation: f32,
+    /// Language-model source: the tokens around the sample, the latent's activation on each,
+    /// and which of them is the sample.
+    #[serde(default)]
+    pub context: Option<Vec<String>>,
+    #[serde(default)]
+    pub context_acts: Option<Vec<f32>>,
+    #[serde(default)]
+    pub at: Option<u32>,
 }
 
 /// Output-logit effect of one unit along a direction (through the model's unembedding).
@@ -172,4 +183,7 @@ pub struct ClampResponse {
     pub probs_after: Option<Vec<f32>>,
     pub value_before: f32,
     pub value_after: f32,
+    /// Language-model source: every output's token.
+    #[serde(default)]
+    pub labels: Option<Vec<String>>,
 }

@@ -53,6 +53,13 @@ pub enum PreparedSource {
         model: GrokModel,
         text: String,
     },
+    /// The language model (on a plain device) and its corpus.
+    Lm {
+        config: neurolab_lm::LmConfig,
+        model: Box<neurolab_lm::Gpt>,
+        corpus: Box<neurolab_lm::Corpus>,
+        text: String,
+    },
 }
 
 impl PreparedSource {
@@ -66,6 +73,7 @@ impl PreparedSource {
                 PreparedSource::Grok { config: gc, .. },
                 SaeSource::GrokMlp | SaeSource::GrokTransformer,
             ) => *gc == config.grok_preset(),
+            (PreparedSource::Lm { config: lc, .. }, SaeSource::Lm) => *lc == config.lm_preset(),
             _ => false,
         }
     }
@@ -73,7 +81,9 @@ impl PreparedSource {
     /// Where the activations come from, for the user.
     pub fn text(&self) -> &str {
         match self {
-            PreparedSource::Toy { text, .. } | PreparedSource::Grok { text, .. } => text,
+            PreparedSource::Toy { text, .. }
+            | PreparedSource::Grok { text, .. }
+            | PreparedSource::Lm { text, .. } => text,
         }
     }
 }
@@ -92,6 +102,7 @@ fn toy_spec(config: &SaeConfig) -> ToySpec {
 enum Prep {
     Toy(ToyTrainer),
     Grok(Box<GrokSession>),
+    Lm(Box<neurolab_lm::LmSession>),
 }
 
 /// The SAE lab's session: its source prepared in chunks, then the decomposition.
@@ -124,6 +135,10 @@ impl SaeSession {
             None => {
                 s.prep = Some(match s.config.source {
                     SaeSource::Toy => Prep::Toy(ToyTrainer::new(&toy_spec(&s.config), &s.device)),
+                    SaeSource::Lm => Prep::Lm(Box::new(
+                        neurolab_lm::LmSession::new(s.config.lm_preset(), s.device.clone())
+                            .map_err(|e| SaeError::Request(format!("the language model: {e}")))?,
+                    )),
                     _ => Prep::Grok(Box::new(GrokSession::new(
                         s.config.grok_preset(),
                         s.device.clone(),
@@ -154,6 +169,7 @@ impl SaeSession {
     fn prep_total(&self) -> u32 {
         match self.config.source {
             SaeSource::Toy => self.config.toy_steps,
+            SaeSource::Lm => self.config.lm_steps,
             _ => self.config.grok_steps,
         }
     }
@@ -162,6 +178,7 @@ impl SaeSession {
         match &self.prep {
             Some(Prep::Toy(t)) => t.done(),
             Some(Prep::Grok(g)) => g.step_count(),
+            Some(Prep::Lm(l)) => l.step_count(),
             None => self.prep_total(),
         }
     }
@@ -176,6 +193,11 @@ impl SaeSession {
             Some(Prep::Grok(g)) => {
                 for _ in 0..n {
                     g.train_step();
+                }
+            }
+            Some(Prep::Lm(l)) => {
+                for _ in 0..n {
+                    l.train_step();
                 }
             }
             None => return Ok(()),
@@ -209,6 +231,29 @@ impl SaeSession {
                     config: gc,
                 }
             }
+            Some(Prep::Lm(l)) => {
+                let lc = l.config().clone();
+                let layer_site = match self.config.site {
+                    super::config::TransformerSite::Mlp => {
+                        format!("layer {} MLP neurons", self.config.lm_layer)
+                    }
+                    super::config::TransformerSite::Resid => {
+                        format!("residual stream after layer {}", self.config.lm_layer)
+                    }
+                };
+                PreparedSource::Lm {
+                    text: format!(
+                        "language model trained here ({}, {} layers, d_model {}, {} steps), {layer_site}",
+                        lc.corpus.name(),
+                        lc.layers,
+                        lc.d_model,
+                        l.step_count()
+                    ),
+                    model: Box::new(l.model()),
+                    corpus: Box::new(l.corpus().clone()),
+                    config: lc,
+                }
+            }
             None => return Ok(()),
         };
         self.finish_prep(source)
@@ -221,6 +266,9 @@ impl SaeSession {
             }
             PreparedSource::Grok { config, model, .. } => {
                 Decomposition::from_grok(self.config.clone(), config, model)?
+            }
+            PreparedSource::Lm { model, corpus, .. } => {
+                Decomposition::from_lm(self.config.clone(), model, corpus)?
             }
         };
         self.dec = Some(dec);
@@ -281,6 +329,11 @@ impl Session for SaeSession {
                 g.config().model.name(),
                 g.config().p
             ),
+            Prep::Lm(l) => format!(
+                "training the language model ({}, {} layers)",
+                l.config().corpus.name(),
+                l.config().layers
+            ),
         };
         Some(Preparing {
             what,
@@ -296,6 +349,10 @@ impl Session for SaeSession {
             g.weight_norm().await?;
         } else if let Some(Prep::Toy(t)) = &self.prep {
             t.sync().await?;
+        } else if let Some(Prep::Lm(l)) = &self.prep {
+            l.sync()
+                .await
+                .map_err(|e| SaeError::Readback(e.to_string()))?;
         }
         Ok(())
     }

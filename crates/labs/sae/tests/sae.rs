@@ -630,3 +630,82 @@ fn partial_top_k_equals_the_sort_including_ties() {
         assert_eq!(i, idx.iter().map(|&j| i64::from(j)).collect::<Vec<_>>());
     }
 }
+
+#[test]
+fn lm_source_sae_splices_back_and_its_features_show_tokens() {
+    let mut c = SaeConfig::preset(SaeSource::Lm);
+    c.lm_steps = 500;
+    c.lm_tokens = 2048;
+    c.latents = 256;
+    c.k = 8;
+    c.k_aux = 64;
+    c.steps = 400;
+    c.batch = 256;
+    c.report_every = 100;
+    // The link pins the language model: its keys round-trip.
+    let pairs: Vec<(String, String)> = to_pairs(&c)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let lm_text = &pairs.iter().find(|(k, _)| k == "lm").unwrap().1;
+    assert!(
+        lm_text.contains("corpus:facts") && lm_text.contains("d_model:64"),
+        "{lm_text}"
+    );
+    assert_eq!(from_pairs::<SaeConfig>(&pairs).unwrap(), c);
+    let mut bad = c.clone();
+    bad.lm_layer = 3;
+    assert!(bad
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("lm_layer must be between 0 and 1"));
+    let mut s = Decomposition::new(c.clone(), backend_cpu()).unwrap();
+    assert_eq!(s.n_samples(), 2048);
+    assert_eq!(s.d(), 256, "layer 1's MLP neurons");
+    let first = block_on(s.metrics()).unwrap();
+    // Splicing the activations back in is the clean model, exactly as the CE says.
+    assert!(first.ce_clean.unwrap() < first.ce_zero_abl.unwrap());
+    while !s.finished() {
+        block_on(s.train_step());
+    }
+    let r = block_on(s.metrics()).unwrap();
+    assert!(r.fvu < first.fvu && r.fvu < 0.5, "{first:?} → {r:?}");
+    let score = r.ce_loss_score.unwrap();
+    assert!(score > 0.5 && score <= 1.01, "CE-loss score {score}");
+    let list = block_on(s.features()).unwrap();
+    assert!(list[0].label.starts_with("promotes '"), "{:?}", list[0]);
+    let detail = block_on(s.feature(Target::Feature(list[0].index))).unwrap();
+    let top = &detail.top_inputs[0];
+    let ctx = top.context.as_ref().unwrap();
+    assert_eq!(ctx.len(), top.context_acts.as_ref().unwrap().len());
+    assert!(
+        (top.context_acts.as_ref().unwrap()[top.at.unwrap() as usize] - top.activation).abs()
+            < 1e-5
+    );
+    assert!(detail.logit_effect.promoted[0].token.is_some());
+    // Clamping a feature at its top sample changes that token's next-token logits.
+    let req = ClampRequest {
+        input: ClampInput::Sample(top.sample),
+        target: Target::Feature(list[0].index),
+        op: ClampOp::Set(top.activation * 4.0),
+    };
+    let out = block_on(s.clamp(&req)).unwrap();
+    assert_eq!(out.labels.as_ref().unwrap().len(), out.outputs_before.len());
+    assert_ne!(out.outputs_before, out.outputs_after);
+    let zero = ClampRequest {
+        op: ClampOp::Set(top.activation),
+        ..req
+    };
+    let same = block_on(s.clamp(&zero)).unwrap();
+    let d: f32 = same
+        .outputs_before
+        .iter()
+        .zip(&same.outputs_after)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(
+        d < 1e-3,
+        "setting a feature to its own value changes nothing: {d}"
+    );
+}
