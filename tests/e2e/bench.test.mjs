@@ -14,6 +14,10 @@ after(() => server?.stop());
 // Seconds each case is timed: short in CI (the software machine is slow); NEUROLAB_BENCH_SECONDS
 // for a real measurement.
 const SECONDS = process.env.NEUROLAB_BENCH_SECONDS ?? '1';
+// The cases the panel times, by lab, in order (each lab's `Lab::bench_cases`); one list, so a
+// new case changes one line.
+const LABS = ['grok', 'grok', 'spike', 'sae', 'lm'];
+const N = LABS.length;
 
 describe('benchmark panel', () => {
   let browser;
@@ -27,14 +31,14 @@ describe('benchmark panel', () => {
     await byTestId(page, 'bench-seconds').fill(SECONDS);
     await byTestId(page, 'bench-seconds').dispatchEvent('change');
     await byTestId(page, 'bench-run').click();
-    await waitText(page, 'bench-status', /timing case 1 of 5/);
+    await waitText(page, 'bench-status', new RegExp(`timing case 1 of ${N}`));
     assert.ok(await byTestId(page, 'bench-run').isDisabled(), 'one benchmark at a time');
-    const done = await waitText(page, 'bench-status', /^done: 5 cases on cpu/, 600_000);
+    const done = await waitText(page, 'bench-status', new RegExp(`^done: ${N} cases on cpu`), 600_000);
     const rows = await page.locator('[data-testid="bench-row"]').evaluateAll((trs) =>
       trs.map((tr) => ({ lab: tr.dataset.lab, rate: Number(tr.dataset.rate), text: tr.textContent })));
     console.log(done);
     for (const r of rows) console.log(`  ${r.text}`);
-    assert.deepEqual(rows.map((r) => r.lab), ['grok', 'grok', 'spike', 'sae', 'lm']);
+    assert.deepEqual(rows.map((r) => r.lab), LABS);
     for (const r of rows) assert.ok(Number.isFinite(r.rate) && r.rate > 0, `a positive rate: ${r.text}`);
     assert.match(rows[0].text, /steps \/ s/);
     assert.match(rows[2].text, /× real time \/ s/);
@@ -44,7 +48,7 @@ describe('benchmark panel', () => {
     const [d] = await Promise.all([page.waitForEvent('download'), byTestId(page, 'bench-download').click()]);
     const json = JSON.parse(readFileSync(await d.path(), 'utf8'));
     assert.equal(d.suggestedFilename(), 'neurolab-bench.json');
-    assert.equal(json.rows.length, 5);
+    assert.equal(json.rows.length, N);
     for (const key of ['lab', 'case', 'unit', 'rate', 'timed', 'seconds']) assert.ok(key in json.rows[0], key);
     assert.equal(json.backend, 'cpu');
     writeFileSync(artifact('bench-cpu.json'), JSON.stringify(json, null, 2));
@@ -52,7 +56,7 @@ describe('benchmark panel', () => {
     await waitText(page, 'status', /benchmark results copied/);
     const copied = await page.evaluate(() => navigator.clipboard.readText());
     assert.match(copied, /^neurolab bench · cpu · /);
-    assert.equal(copied.trim().split('\n').length, 2 + 5);
+    assert.equal(copied.trim().split('\n').length, 2 + N);
     assertNoCrash(errors);
     await page.close();
   });
@@ -64,9 +68,9 @@ describe('benchmark panel', () => {
     await byTestId(page, 'bench-seconds').fill('30');
     await byTestId(page, 'bench-seconds').dispatchEvent('change');
     await byTestId(page, 'bench-run').click();
-    await waitText(page, 'bench-status', /timing case 1 of 5/);
+    await waitText(page, 'bench-status', new RegExp(`timing case 1 of ${N}`));
     await byTestId(page, 'run').click();
-    await waitText(page, 'bench-status', /stopped: the grok lab was started \(0 of 4 cases timed\)/);
+    await waitText(page, 'bench-status', new RegExp(`stopped: the grok lab was started \\(0 of ${N} cases timed\\)`));
     await waitState(page, 'finished', 60_000);
     assert.ok(!(await byTestId(page, 'bench-run').isDisabled()), 'it can run again');
     await byTestId(page, 'bench-close').click();

@@ -12,7 +12,7 @@ use crate::gpu::{GpuInfo, GpuSim};
 use crate::network::Network;
 use crate::report::{AvalancheStats, SpikeReport, SpikeSummary};
 use crate::session::{
-    current_ranges, mask_ranges, neuron_range, AVALANCHE_EVERY_MS, MAX_CHUNK_MS, MAX_REPORT_SPIKES,
+    avalanche_due, current_ranges, mask_ranges, neuron_range, MAX_CHUNK_MS, MAX_REPORT_SPIKES,
 };
 use neurolab_base::LabConfig as _;
 
@@ -219,7 +219,12 @@ impl GpuSession {
         self.spikes_total += exc + inh;
         self.spikes_exc += exc;
         let t_ms = self.t_ms();
-        if t_ms - self.avalanche_at_ms >= AVALANCHE_EVERY_MS || self.avalanche_cache.is_none() {
+        if avalanche_due(
+            t_ms,
+            self.avalanche_at_ms,
+            self.avalanche_cache.is_some(),
+            self.done(),
+        ) {
             self.avalanche_at_ms = t_ms;
             self.avalanche_cache = Some(AvalancheStats::of(
                 &self.avalanche,

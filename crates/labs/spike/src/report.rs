@@ -35,7 +35,7 @@ pub struct WeightHistogram {
     pub mean: f32,
 }
 
-/// Avalanche statistics over the run so far (recomputed at most every `AVALANCHE_EVERY_MS`).
+/// Avalanche statistics over the run so far (recomputed as `session::avalanche_due` says).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AvalancheStats {
     pub bin_ms: f32,

@@ -332,7 +332,12 @@ impl SpikeSession {
         if self.weights_wanted() {
             rep.weights = Some(self.weight_histogram());
         }
-        if rep.t_ms - self.avalanche_at_ms >= AVALANCHE_EVERY_MS || self.avalanche_cache.is_none() {
+        if avalanche_due(
+            rep.t_ms,
+            self.avalanche_at_ms,
+            self.avalanche_cache.is_some(),
+            self.done(),
+        ) {
             self.avalanche_at_ms = rep.t_ms;
             self.avalanche_cache = Some(self.avalanche_stats());
         }
@@ -537,6 +542,14 @@ fn check(name: &'static str, got: f32, min: f32, max: f32) -> Result<(), SpikeEr
     crate::error::check(name, f64::from(got), f64::from(min), f64::from(max))
 }
 
+/// Whether the avalanche statistics are recomputed at `t_ms` (last at `at_ms`): every
+/// `AVALANCHE_EVERY_MS` at first, then every quarter of the run so far — each fit covers the whole
+/// run, so a fixed period made a long run ever slower (the Izhikevich 2003 network ran at half
+/// speed after a minute) — and at the end of the run.
+pub fn avalanche_due(t_ms: f64, at_ms: f64, cached: bool, done: bool) -> bool {
+    !cached || done || t_ms - at_ms >= AVALANCHE_EVERY_MS.max(at_ms / 4.0)
+}
+
 /// Neurons `from..to` of a network of `n`, or an error naming the limit.
 pub fn neuron_range(from: u32, to: u32, n: usize) -> Result<std::ops::Range<usize>, SpikeError> {
     if from >= to || to as usize > n {
@@ -648,5 +661,24 @@ mod tests {
         })
         .unwrap();
         assert_eq!(j, r#"{"control":"silence","from":1,"to":5,"on":true}"#);
+    }
+
+    #[test]
+    fn avalanche_fits_run_every_second_then_every_quarter_of_the_run_and_at_the_end() {
+        assert!(
+            avalanche_due(0.0, 0.0, false, false),
+            "the first report has them"
+        );
+        assert!(!avalanche_due(999.0, 0.0, true, false));
+        assert!(avalanche_due(1000.0, 0.0, true, false));
+        assert!(avalanche_due(3000.0, 2000.0, true, false));
+        // After 40 s: next at 50 s, not 41 s.
+        assert!(!avalanche_due(41_000.0, 40_000.0, true, false));
+        assert!(!avalanche_due(49_999.0, 40_000.0, true, false));
+        assert!(avalanche_due(50_000.0, 40_000.0, true, false));
+        assert!(
+            avalanche_due(41_000.0, 40_000.0, true, true),
+            "the last report has them"
+        );
     }
 }
