@@ -112,6 +112,19 @@ pub struct Advance<R> {
     pub diverged: Option<String>,
 }
 
+impl<R: Finite> Advance<R> {
+    /// Adds a due report. When a number in it is NaN/Inf the chunk has diverged: `why` (given the
+    /// report) says what, for the user, and this returns `true` so the training loop stops there.
+    pub fn push_checked(&mut self, report: R, why: impl FnOnce(&R) -> String) -> bool {
+        let diverged = !report.all_finite();
+        if diverged {
+            self.diverged = Some(why(&report));
+        }
+        self.reports.push(report);
+        diverged
+    }
+}
+
 impl<R> Default for Advance<R> {
     fn default() -> Self {
         Self {

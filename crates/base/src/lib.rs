@@ -26,6 +26,8 @@ pub mod msg;
 pub mod rng;
 pub mod run;
 pub mod script;
+#[cfg(feature = "tensors")]
+pub mod tensors;
 
 pub use curve::Curve;
 pub use error::ConfigError;

@@ -1052,3 +1052,15 @@ fn starting_a_lab_stops_the_benchmark() {
     drain(&mut engine);
     assert!(report_steps(&events.borrow()).contains(&tiny().steps));
 }
+
+/// The spiking CPU engine's spikes natively are the fixture the browser test checks too.
+#[test]
+fn spiking_engine_spikes_are_the_fixture() {
+    let got = support::izhikevich2003_spike_digest();
+    assert!(
+        got.0 > 1000,
+        "the 2003 network fired only {} spikes in 300 ms",
+        got.0
+    );
+    assert_eq!(got, support::SPIKE_DIGEST);
+}

@@ -120,3 +120,12 @@ async fn cpu_analysis_agrees_with_the_native_numbers() {
     }
     assert_eq!(got.len(), 2);
 }
+
+/// The spiking CPU engine in the browser (its SIMD128 lanes) gives the native engine's spikes.
+#[wasm_bindgen_test]
+fn spiking_engine_gives_the_native_spikes() {
+    assert_eq!(
+        support::izhikevich2003_spike_digest(),
+        support::SPIKE_DIGEST
+    );
+}

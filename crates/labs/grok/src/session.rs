@@ -21,7 +21,7 @@ use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 use neurolab_base::lab::{Advance, Chunk, ExportFile};
-use neurolab_base::{ConfigError, Finite as _, LabConfig as _, Position, Session};
+use neurolab_base::{ConfigError, LabConfig as _, Position, Session};
 use std::collections::HashMap;
 use thiserror::Error;
 
@@ -953,30 +953,22 @@ async fn safetensors_of(
 ) -> Result<Vec<u8>, GrokError> {
     let mut named = NamedParams::default();
     valid(model).visit_params(&mut named);
-    let mut owned: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    let mut owned: Vec<(String, Vec<usize>, Vec<f32>)> = Vec::new();
     for (name, shape, tensor) in named.tensors {
-        let values = read_f32(tensor).await?;
-        let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        owned.push((name, shape, bytes));
+        owned.push((name, shape, read_f32(tensor).await?));
     }
-    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = owned
-        .iter()
-        .map(|(name, shape, bytes)| {
-            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
-                .map(|v| (name.clone(), v))
-                .map_err(|e| GrokError::Export(e.to_string()))
-        })
-        .collect::<Result<_, _>>()?;
-    let metadata: HashMap<String, String> = [
-        ("format".to_string(), "neurolab-grok".to_string()),
-        ("step".to_string(), step.to_string()),
-        (
-            "config".to_string(),
-            serde_json::to_string(config).map_err(|e| GrokError::Export(e.to_string()))?,
-        ),
-    ]
-    .into();
-    safetensors::serialize(views, Some(metadata)).map_err(|e| GrokError::Export(e.to_string()))
+    let config = serde_json::to_string(config).map_err(|e| GrokError::Export(e.to_string()))?;
+    neurolab_base::tensors::safetensors_f32(
+        owned
+            .iter()
+            .map(|(n, s, v)| (n.as_str(), s.as_slice(), v.as_slice())),
+        &[
+            ("format", "neurolab-grok".to_string()),
+            ("step", step.to_string()),
+            ("config", config),
+        ],
+    )
+    .map_err(GrokError::Export)
 }
 
 impl Session for GrokSession {
@@ -1031,12 +1023,11 @@ impl Session for GrokSession {
                 }
                 let report = self.report_of(i).await?;
                 synced = true;
-                let finite = report.all_finite();
-                out.reports.push(report);
-                if !finite {
-                    out.diverged = Some(format!(
+                if out.push_checked(report, |_| {
+                    format!(
                         "the loss or the weights became NaN/Inf by step {step} (try a lower learning rate)"
-                    ));
+                    )
+                }) {
                     return Ok(out);
                 }
             }

@@ -15,7 +15,7 @@ use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use neurolab_base::lab::{Advance, Chunk, ExportFile};
 use neurolab_base::rng::SeededRng;
-use neurolab_base::{ConfigError, Finite as _, LabConfig as _, Position, Session};
+use neurolab_base::{ConfigError, LabConfig as _, Position, Session};
 use std::collections::{BTreeMap, HashMap};
 use thiserror::Error;
 
@@ -1184,7 +1184,7 @@ impl LmSession {
 
     /// Our `.safetensors`: every tensor by [`Gpt::named`], with the config, vocabulary and step.
     pub async fn safetensors(&self) -> Result<Vec<u8>, LmError> {
-        let mut owned: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+        let mut owned: Vec<(String, Vec<usize>, Vec<f32>)> = Vec::new();
         for (name, tensor) in self.model().named() {
             // Vectors as `[n]`, matrices as they are.
             let dims = tensor.dims();
@@ -1194,30 +1194,22 @@ impl LmSession {
                 dims.to_vec()
             };
             let values = read_f32(flat(tensor)).await?;
-            owned.push((
-                name,
-                shape,
-                values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-            ));
+            owned.push((name, shape, values));
         }
-        let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = owned
-            .iter()
-            .map(|(name, shape, bytes)| {
-                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
-                    .map(|v| (name.clone(), v))
-                    .map_err(|e| LmError::Export(e.to_string()))
-            })
-            .collect::<Result<_, _>>()?;
         let mut config = self.config.clone();
         config.text.clear();
-        let metadata: HashMap<String, String> = [
-            ("format".to_string(), "neurolab-lm".to_string()),
-            ("step".to_string(), self.step.to_string()),
-            ("config".to_string(), to_json(&config)?),
-            ("vocab".to_string(), to_json(&self.corpus.vocab)?),
-        ]
-        .into();
-        safetensors::serialize(views, Some(metadata)).map_err(|e| LmError::Export(e.to_string()))
+        neurolab_base::tensors::safetensors_f32(
+            owned
+                .iter()
+                .map(|(n, s, v)| (n.as_str(), s.as_slice(), v.as_slice())),
+            &[
+                ("format", "neurolab-lm".to_string()),
+                ("step", self.step.to_string()),
+                ("config", to_json(&config)?),
+                ("vocab", to_json(&self.corpus.vocab)?),
+            ],
+        )
+        .map_err(LmError::Export)
     }
 
     /// Weights this lab exported: every tensor's name and shape checked against this config,
@@ -1376,13 +1368,12 @@ impl Session for LmSession {
             if self.step.is_multiple_of(every) || self.finished() {
                 let report = self.metrics().await?;
                 synced = true;
-                let finite = report.all_finite();
-                let step = report.step;
-                out.reports.push(report);
-                if !finite {
-                    out.diverged = Some(format!(
-                        "the language model's loss became NaN/Inf by step {step} (try a lower learning rate)"
-                    ));
+                if out.push_checked(report, |r| {
+                    format!(
+                        "the language model's loss became NaN/Inf by step {} (try a lower learning rate)",
+                        r.step
+                    )
+                }) {
                     return Ok(out);
                 }
             }

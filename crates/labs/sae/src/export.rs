@@ -227,24 +227,13 @@ fn config_json(c: &SaeConfig) -> Result<Value, SaeError> {
 
 /// f32 tensors and string metadata as one `.safetensors` file.
 fn safetensors_bytes(tensors: &[Named], metadata: &[(&str, String)]) -> Result<Vec<u8>, SaeError> {
-    let bytes: Vec<Vec<u8>> = tensors
-        .iter()
-        .map(|t| t.values.iter().flat_map(|v| v.to_le_bytes()).collect())
-        .collect();
-    let views = tensors
-        .iter()
-        .zip(&bytes)
-        .map(|(t, b)| {
-            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, t.shape.clone(), b)
-                .map(|v| (t.name, v))
-                .map_err(|e| SaeError::Export(format!("{}: {e}", t.name)))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let metadata: HashMap<String, String> = metadata
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
-    safetensors::serialize(views, Some(metadata)).map_err(|e| SaeError::Export(e.to_string()))
+    neurolab_base::tensors::safetensors_f32(
+        tensors
+            .iter()
+            .map(|t| (t.name, t.shape.as_slice(), t.values.as_slice())),
+        metadata,
+    )
+    .map_err(SaeError::Export)
 }
 
 /// The f32 tensors of a `.safetensors` file by name: (shape, values) — the way back from

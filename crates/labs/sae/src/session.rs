@@ -10,7 +10,7 @@ use super::toy::{ToyModel, ToySpec, ToyTrainer};
 use crate::SaeLab;
 use burn::prelude::*;
 use neurolab_base::lab::{Advance, Chunk, ExportFile, Preparing};
-use neurolab_base::{ConfigError, Finite as _, LabConfig as _, Position, Session};
+use neurolab_base::{ConfigError, LabConfig as _, Position, Session};
 use neurolab_grok::config::GrokConfig;
 use neurolab_grok::{GrokError, GrokModel, GrokSession};
 use thiserror::Error;
@@ -371,13 +371,12 @@ impl Session for SaeSession {
             if dec.step_count().is_multiple_of(every) || dec.finished() {
                 let report = dec.metrics().await?;
                 synced = true;
-                let finite = report.all_finite();
-                let step = report.step;
-                out.reports.push(report);
-                if !finite {
-                    out.diverged = Some(format!(
-                        "the SAE's loss became NaN/Inf by step {step} (try a lower learning rate)"
-                    ));
+                if out.push_checked(report, |r| {
+                    format!(
+                        "the SAE's loss became NaN/Inf by step {} (try a lower learning rate)",
+                        r.step
+                    )
+                }) {
                     return Ok(out);
                 }
             }

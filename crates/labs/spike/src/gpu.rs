@@ -338,9 +338,7 @@ impl GpuSim {
         let globals = Globals {
             n: n as u32,
             words,
-            seed_hash: noise::pcg_hash(
-                (net.seed as u32) ^ noise::pcg_hash((net.seed >> 32) as u32 ^ 0x9e37_79b9),
-            ),
+            seed_hash: noise::seed_hash(net.seed),
             t0: 0,
             n_probes: 0,
             refractory_steps: refr,

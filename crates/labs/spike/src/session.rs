@@ -23,7 +23,7 @@ use crate::sim::Sim;
 use crate::task::{Task, TrialReport};
 use crate::SpikeLab;
 use neurolab_base::lab::{Advance, Chunk, ExportFile};
-use neurolab_base::{Finite as _, LabConfig as _, Position, Session};
+use neurolab_base::{LabConfig as _, Position, Session};
 
 /// Most spikes listed in one report (the rest are counted in `spikes_dropped`).
 pub const MAX_REPORT_SPIKES: usize = 200_000;
@@ -233,12 +233,17 @@ impl SpikeSession {
             HomeostasisKind::Intrinsic | HomeostasisKind::Both
         );
         let plastic = self.config.plasticity.any_on();
+        // The external current changes from step to step only with homeostatic biases or a task;
+        // otherwise drive + injected is written once (controls change it between chunks).
+        let ext_per_step = intrinsic || self.learn.is_some();
         for k in 0..steps {
             let t_ms = self.t_ms();
             // External current.
-            let drive = self.config.drive;
-            for (x, &inj) in self.sim.i_ext.iter_mut().zip(&self.inject) {
-                *x = drive + inj;
+            if ext_per_step || k == 0 {
+                let drive = self.config.drive;
+                for (x, &inj) in self.sim.i_ext.iter_mut().zip(&self.inject) {
+                    *x = drive + inj;
+                }
             }
             if intrinsic {
                 for (x, &b) in self.sim.i_ext.iter_mut().zip(&self.plasticity.bias) {
@@ -502,16 +507,14 @@ impl Session for SpikeRun {
         let left = self.position().left().ceil() as u32;
         let ms = chunk.units.min(left).max(1);
         let report = self.run_ms(ms).await?;
-        let diverged = (!report.all_finite()).then(|| {
+        let mut out = Advance::default();
+        out.push_checked(report, |r| {
             format!(
                 "the membrane potentials became NaN/Inf by t = {:.0} ms (try a smaller dt or weaker weights)",
-                report.t_ms
+                r.t_ms
             )
         });
-        Ok(Advance {
-            reports: vec![report],
-            diverged,
-        })
+        Ok(out)
     }
 
     async fn report(&mut self) -> Result<Option<SpikeReport>, SpikeError> {

@@ -38,6 +38,8 @@ pub struct Sim {
     pub t_step: u32,
     /// Input current of the step in progress (Izhikevich) / synaptic sum (LIF).
     i_buf: Vec<f32>,
+    /// LIF: noise + external current of the step in progress.
+    drive_buf: Vec<f32>,
     fired: Vec<u32>,
     /// Cached parts of `noise::key`: the seed's hash and each neuron's hash.
     seed_hash: u32,
@@ -62,9 +64,10 @@ impl Sim {
             silenced: vec![false; n],
             t_step: 0,
             i_buf: vec![0.0; n],
+            drive_buf: vec![0.0; n],
             fired: Vec::with_capacity(n),
             seed_hash: 0,
-            neuron_hash: (0..n as u32).map(noise::pcg_hash).collect(),
+            neuron_hash: (0..n as u32).map(noise::hash).collect(),
             seed: net.seed,
             full_row: Vec::new(),
             full_row_synapses: usize::MAX,
@@ -76,8 +79,7 @@ impl Sim {
 
     fn set_seed(&mut self, seed: u64) {
         self.seed = seed;
-        self.seed_hash =
-            noise::pcg_hash((seed as u32) ^ noise::pcg_hash((seed >> 32) as u32 ^ 0x9e37_79b9));
+        self.seed_hash = noise::seed_hash(seed);
     }
 
     /// Puts every neuron back to its initial state (time and inputs are kept).
@@ -110,21 +112,6 @@ impl Sim {
     /// The spikes of the last step (ascending neuron indices).
     pub fn fired(&self) -> &[u32] {
         &self.fired
-    }
-
-    /// `noise::normal(seed, step, i)` with the seed's and neuron's hashes cached (same bits).
-    #[inline(always)]
-    fn normal(&self, step: u32, i: usize) -> f32 {
-        let k = noise::pcg_hash(self.seed_hash ^ noise::pcg_hash(step ^ self.neuron_hash[i]));
-        // Every partial sum of `noise::normal` is an exact multiple of 2^-16 below 12, so summing
-        // the 16-bit halves as integers and scaling once gives the same bits, without a serial
-        // chain of float additions.
-        let mut sum = 0u32;
-        for j in 0..6u32 {
-            let h = noise::pcg_hash(k.wrapping_add(j));
-            sum += (h & 0xffff) + (h >> 16);
-        }
-        sum as f32 * (1.0 / 65536.0) - 6.0
     }
 
     /// One step of `dt_ms`; returns the neurons that fired (ascending). `net` must be the network
@@ -172,9 +159,7 @@ impl Sim {
             if self.full_row.get(j).copied().unwrap_or(false) && ws.len() == buf.len() {
                 // A full row (dense networks): posts are exactly 0..n, so a plain vector add
                 // gives the same per-element sums in the same order, and vectorizes.
-                for (x, &w) in buf.iter_mut().zip(ws) {
-                    *x += w;
-                }
+                add_row(buf, ws);
                 continue;
             }
             for (&i, &w) in posts.iter().zip(ws) {
@@ -197,14 +182,14 @@ impl Sim {
             }
         }
         // 3. input: noise + external, then the synaptic sum in ascending presynaptic order.
-        for i in 0..n {
-            let std = net.noise_std[i];
-            self.i_buf[i] = if std != 0.0 {
-                std * self.normal(step, i) + self.i_ext[i]
-            } else {
-                self.i_ext[i]
-            };
-        }
+        drive_input(
+            self.seed_hash,
+            step,
+            &self.neuron_hash[..n],
+            &net.noise_std[..n],
+            &self.i_ext[..n],
+            &mut self.i_buf[..n],
+        );
         self.propagate(net);
         // 4. two half-steps of v, one step of u.
         let dt = net.dt_ms;
@@ -212,7 +197,8 @@ impl Sim {
         let (v, u, ib) = (&mut self.v[..n], &mut self.u[..n], &self.i_buf[..n]);
         let (a, b, c) = (&net.a[..n], &net.b[..n], &net.c[..n]);
         let silenced = &self.silenced[..n];
-        for i in 0..n {
+        let start = lanes::izhikevich(h, dt, v, u, ib, (a, b, c), silenced);
+        for i in start..n {
             let mut vi = v[i];
             let mut ui = u[i];
             if silenced[i] {
@@ -244,14 +230,17 @@ impl Sim {
         self.propagate(net);
         let syn_decay = p.synapse_decay(net.dt_ms);
         let mem_decay = p.membrane_decay(net.dt_ms);
+        drive_input(
+            self.seed_hash,
+            step,
+            &self.neuron_hash[..n],
+            &net.noise_std[..n],
+            &self.i_ext[..n],
+            &mut self.drive_buf[..n],
+        );
         for i in 0..n {
             self.i_syn[i] = self.i_syn[i] * syn_decay + self.i_buf[i];
-            let std = net.noise_std[i];
-            let ii = if std != 0.0 {
-                std * self.normal(step, i) + self.i_ext[i]
-            } else {
-                self.i_ext[i]
-            };
+            let ii = self.drive_buf[i];
             if self.silenced[i] {
                 self.v[i] = p.v_reset_mv;
                 self.refractory[i] = 0;
@@ -283,20 +272,221 @@ impl Sim {
     }
 }
 
+/// `noise::normal` from the cached seed and neuron hashes. Every partial sum of twelve 16-bit
+/// uniforms is an exact multiple of 2^-16 below 12, so summing the halves as integers and scaling
+/// once gives the same bits as the float sum, without a serial chain of float additions.
+#[inline(always)]
+fn normal_of(seed_hash: u32, step: u32, neuron_hash: u32) -> f32 {
+    let k = noise::hash(seed_hash ^ noise::hash(step ^ neuron_hash));
+    let mut sum = 0u32;
+    for j in 0..6u32 {
+        let h = noise::hash(k.wrapping_add(j));
+        sum += (h & 0xffff) + (h >> 16);
+    }
+    sum as f32 * (1.0 / 65536.0) - 6.0
+}
+
+/// Step 3's first part for every neuron: `std·N + i_ext`, or `i_ext` where the std is 0 (the
+/// deviate is drawn and dropped there, so the loop has no branch). The slices have one length.
+fn drive_input(
+    seed_hash: u32,
+    step: u32,
+    neuron_hash: &[u32],
+    std: &[f32],
+    ext: &[f32],
+    out: &mut [f32],
+) {
+    let start = lanes::drive_input(seed_hash, step, neuron_hash, std, ext, out);
+    for i in start..out.len() {
+        let z = normal_of(seed_hash, step, neuron_hash[i]);
+        out[i] = if std[i] != 0.0 {
+            std[i] * z + ext[i]
+        } else {
+            ext[i]
+        };
+    }
+}
+
+/// `buf += row`, element by element (a dense network's full row of weights).
+fn add_row(buf: &mut [f32], row: &[f32]) {
+    let start = lanes::add_row(buf, row);
+    for (x, &w) in buf[start..].iter_mut().zip(&row[start..]) {
+        *x += w;
+    }
+}
+
+/// The engine's hot loops four neurons at a time with WebAssembly SIMD128, the same operations in
+/// the same order as the scalar code (so the same bits). The browser's build is size-optimised
+/// (opt-level "z" and whole-program LTO), which leaves LLVM's auto-vectoriser off, so these are
+/// written out; each returns how many leading elements it did (a multiple of 4) and the scalar
+/// loop finishes the rest. Elsewhere they do nothing and LLVM vectorises the scalar loops.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod lanes {
+    use crate::noise::HASH_MUL;
+    use core::arch::wasm32::*;
+
+    #[inline(always)]
+    fn hash(x: v128) -> v128 {
+        let x = v128_xor(x, u32x4_shr(x, 16));
+        let x = i32x4_mul(x, u32x4_splat(HASH_MUL[0]));
+        let x = v128_xor(x, u32x4_shr(x, 15));
+        let x = i32x4_mul(x, u32x4_splat(HASH_MUL[1]));
+        v128_xor(x, u32x4_shr(x, 16))
+    }
+
+    #[inline(always)]
+    fn load_u32(s: &[u32]) -> v128 {
+        // SAFETY: callers pass chunks of exactly 4 elements; wasm loads may be unaligned.
+        unsafe { v128_load(s.as_ptr() as *const v128) }
+    }
+
+    #[inline(always)]
+    fn load(s: &[f32]) -> v128 {
+        // SAFETY: as `load_u32`.
+        unsafe { v128_load(s.as_ptr() as *const v128) }
+    }
+
+    #[inline(always)]
+    fn store(s: &mut [f32], x: v128) {
+        // SAFETY: as `load_u32`.
+        unsafe { v128_store(s.as_mut_ptr() as *mut v128, x) }
+    }
+
+    pub fn drive_input(
+        seed_hash: u32,
+        step: u32,
+        neuron_hash: &[u32],
+        std: &[f32],
+        ext: &[f32],
+        out: &mut [f32],
+    ) -> usize {
+        let n4 = out.len() / 4 * 4;
+        let (seed, step) = (u32x4_splat(seed_hash), u32x4_splat(step));
+        let (low16, scale, six) = (
+            u32x4_splat(0xffff),
+            f32x4_splat(1.0 / 65536.0),
+            f32x4_splat(6.0),
+        );
+        let zero = f32x4_splat(0.0);
+        for (((o, h), sd), e) in out[..n4]
+            .chunks_exact_mut(4)
+            .zip(neuron_hash.chunks_exact(4))
+            .zip(std.chunks_exact(4))
+            .zip(ext.chunks_exact(4))
+        {
+            let k = hash(v128_xor(seed, hash(v128_xor(step, load_u32(h)))));
+            let mut sum = u32x4_splat(0);
+            for j in 0..6u32 {
+                let hj = hash(i32x4_add(k, u32x4_splat(j)));
+                sum = i32x4_add(sum, i32x4_add(v128_and(hj, low16), u32x4_shr(hj, 16)));
+            }
+            let z = f32x4_sub(f32x4_mul(f32x4_convert_u32x4(sum), scale), six);
+            let (sd, e) = (load(sd), load(e));
+            let noisy = f32x4_add(f32x4_mul(sd, z), e);
+            store(o, v128_bitselect(noisy, e, f32x4_ne(sd, zero)));
+        }
+        n4
+    }
+
+    pub fn add_row(buf: &mut [f32], row: &[f32]) -> usize {
+        let n4 = buf.len().min(row.len()) / 4 * 4;
+        for (x, w) in buf[..n4].chunks_exact_mut(4).zip(row.chunks_exact(4)) {
+            store(x, f32x4_add(load(x), load(w)));
+        }
+        n4
+    }
+
+    /// Step 4, four neurons at a time (a silenced neuron's v is c, as in the scalar loop).
+    #[allow(clippy::too_many_arguments)]
+    pub fn izhikevich(
+        h: f32,
+        dt: f32,
+        v: &mut [f32],
+        u: &mut [f32],
+        i_in: &[f32],
+        (a, b, c): (&[f32], &[f32], &[f32]),
+        silenced: &[bool],
+    ) -> usize {
+        let n4 = v.len() / 4 * 4;
+        let (h, dt) = (f32x4_splat(h), f32x4_splat(dt));
+        let (k04, k5, k140) = (f32x4_splat(0.04), f32x4_splat(5.0), f32x4_splat(140.0));
+        let groups = v[..n4]
+            .chunks_exact_mut(4)
+            .zip(u.chunks_exact_mut(4))
+            .zip(i_in.chunks_exact(4))
+            .zip(
+                a.chunks_exact(4)
+                    .zip(b.chunks_exact(4))
+                    .zip(c.chunks_exact(4)),
+            )
+            .zip(silenced.chunks_exact(4));
+        for ((((v4, u4), i4), ((a4, b4), c4)), s4) in groups {
+            let (mut vi, mut ui, ii) = (load(v4), load(u4), load(i4));
+            let u0 = ui;
+            for _ in 0..2 {
+                // v + h·(((((0.04·v)·v + 5·v) + 140) − u) + I)
+                let q = f32x4_add(f32x4_mul(f32x4_mul(k04, vi), vi), f32x4_mul(k5, vi));
+                let q = f32x4_add(f32x4_sub(f32x4_add(q, k140), u0), ii);
+                vi = f32x4_add(vi, f32x4_mul(h, q));
+            }
+            let quiet = u32x4(s4[0] as u32, s4[1] as u32, s4[2] as u32, s4[3] as u32);
+            vi = v128_bitselect(load(c4), vi, u32x4_ne(quiet, u32x4_splat(0)));
+            // u + (dt·a)·(b·v − u)
+            let da = f32x4_mul(dt, load(a4));
+            ui = f32x4_add(ui, f32x4_mul(da, f32x4_sub(f32x4_mul(load(b4), vi), ui)));
+            store(v4, vi);
+            store(u4, ui);
+        }
+        n4
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod lanes {
+    pub fn drive_input(_: u32, _: u32, _: &[u32], _: &[f32], _: &[f32], _: &mut [f32]) -> usize {
+        0
+    }
+
+    pub fn add_row(_: &mut [f32], _: &[f32]) -> usize {
+        0
+    }
+
+    pub fn izhikevich(
+        _: f32,
+        _: f32,
+        _: &mut [f32],
+        _: &mut [f32],
+        _: &[f32],
+        _: (&[f32], &[f32], &[f32]),
+        _: &[bool],
+    ) -> usize {
+        0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn cached_noise_matches_noise_module() {
-        let net = Network::empty(NeuronModel::Izhikevich, 50, 40, 1.0, 0xdead_beef_1234);
+    fn drive_input_is_the_noise_module_times_std_plus_external() {
+        let n = 53; // not a multiple of 4: the lanes and the scalar tail both run
+        let net = Network::empty(NeuronModel::Izhikevich, n, 40, 1.0, 0xdead_beef_1234);
         let sim = Sim::new(&net);
+        let std: Vec<f32> = (0..n)
+            .map(|i| if i % 7 == 0 { 0.0 } else { 0.3 * i as f32 })
+            .collect();
+        let ext: Vec<f32> = (0..n).map(|i| 0.1 * i as f32 - 2.0).collect();
         for step in [0u32, 1, 77, 100_000] {
-            for i in [0usize, 3, 49] {
-                assert_eq!(
-                    sim.normal(step, i).to_bits(),
-                    noise::normal(net.seed, step, i as u32).to_bits()
-                );
+            let mut out = vec![f32::NAN; n];
+            drive_input(sim.seed_hash, step, &sim.neuron_hash, &std, &ext, &mut out);
+            for i in 0..n {
+                let want = if std[i] != 0.0 {
+                    std[i] * noise::normal(net.seed, step, i as u32) + ext[i]
+                } else {
+                    ext[i]
+                };
+                assert_eq!(out[i].to_bits(), want.to_bits(), "step {step}, neuron {i}");
             }
         }
     }

@@ -122,3 +122,27 @@ pub fn agree(a: &Analysis, b: &Analysis, tol: f32) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The spikes of the Izhikevich 2003 network (seed 2003, 1000 neurons) over its first 300 ms on
+/// the CPU engine, as (count, FNV-1a digest of every (step, neuron)): the same numbers natively
+/// (scalar loops) and in the browser (SIMD128 lanes). `engine.rs` and `web.rs` assert
+/// [`SPIKE_DIGEST`]; if the engine's arithmetic changes on purpose, both change with it.
+pub fn izhikevich2003_spike_digest() -> (u64, u64) {
+    use neurolab_spike::network::Network;
+    use neurolab_spike::sim::Sim;
+    let net = Network::izhikevich2003(2003);
+    let mut sim = Sim::new(&net);
+    let (mut count, mut digest) = (0u64, 0xcbf2_9ce4_8422_2325u64);
+    sim.run(&net, 300, |t, fired| {
+        for &i in fired {
+            count += 1;
+            for byte in t.to_le_bytes().into_iter().chain(i.to_le_bytes()) {
+                digest = (digest ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3);
+            }
+        }
+    });
+    (count, digest)
+}
+
+/// What [`izhikevich2003_spike_digest`] gives (checked natively and in the browser).
+pub const SPIKE_DIGEST: (u64, u64) = (2536, 789_381_436_373_200_960);

@@ -63,19 +63,22 @@ fn nf(x: f32) -> f32 {
     return bitcast<f32>(bitcast<u32>(x) ^ g.zero);
 }
 
-// noise.rs `pcg_hash`; u32 arithmetic wraps as Rust's wrapping_mul / wrapping_add.
-fn pcg_hash(x: u32) -> u32 {
-    let state = x * 747796405u + 2891336453u;
-    let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
-    return (word >> 22u) ^ word;
+// noise.rs `hash` (lowbias32); u32 arithmetic wraps as Rust's wrapping_mul.
+fn hash(x0: u32) -> u32 {
+    var x = x0;
+    x = x ^ (x >> 16u);
+    x = x * 0x7feb352du;
+    x = x ^ (x >> 15u);
+    x = x * 0x846ca68bu;
+    return x ^ (x >> 16u);
 }
 
 // noise.rs `normal(seed, step, neuron)`: twelve 16-bit uniforms summed (exact in f32) minus 6.
 fn normal(step: u32, i: u32) -> f32 {
-    let k = pcg_hash(g.seed_hash ^ pcg_hash(step ^ pcg_hash(i)));
+    let k = hash(g.seed_hash ^ hash(step ^ hash(i)));
     var sum = 0.0;
     for (var j = 0u; j < 6u; j++) {
-        let h = pcg_hash(k + j);
+        let h = hash(k + j);
         sum = sum + f32(h & 0xffffu) * (1.0 / 65536.0);
         sum = sum + f32(h >> 16u) * (1.0 / 65536.0);
     }
