@@ -198,20 +198,15 @@ impl Sim {
         let (a, b, c) = (&net.a[..n], &net.b[..n], &net.c[..n]);
         let silenced = &self.silenced[..n];
         let start = lanes::izhikevich(h, dt, v, u, ib, (a, b, c), silenced);
-        for i in start..n {
-            let mut vi = v[i];
-            let mut ui = u[i];
-            if silenced[i] {
-                vi = c[i];
-            } else {
-                let ii = ib[i];
-                vi += h * (0.04 * vi * vi + 5.0 * vi + 140.0 - ui + ii);
-                vi += h * (0.04 * vi * vi + 5.0 * vi + 140.0 - ui + ii);
-            }
-            ui += (dt * a[i]) * (b[i] * vi - ui);
-            v[i] = vi;
-            u[i] = ui;
-        }
+        izhikevich_update(
+            h,
+            dt,
+            &mut v[start..],
+            &mut u[start..],
+            &ib[start..],
+            (&a[start..], &b[start..], &c[start..]),
+            &silenced[start..],
+        );
     }
 
     fn step_lif(&mut self, net: &Network, n: usize, step: u32) {
@@ -296,8 +291,32 @@ fn drive_input(
     ext: &[f32],
     out: &mut [f32],
 ) {
-    let start = lanes::drive_input(seed_hash, step, neuron_hash, std, ext, out);
-    for i in start..out.len() {
+    let s = lanes::drive_input(seed_hash, step, neuron_hash, std, ext, out);
+    drive_input_scalar(
+        seed_hash,
+        step,
+        &neuron_hash[s..],
+        &std[s..],
+        &ext[s..],
+        &mut out[s..],
+    );
+}
+
+#[inline(always)]
+fn drive_input_scalar(
+    seed_hash: u32,
+    step: u32,
+    neuron_hash: &[u32],
+    std: &[f32],
+    ext: &[f32],
+    out: &mut [f32],
+) {
+    let n = out
+        .len()
+        .min(neuron_hash.len())
+        .min(std.len())
+        .min(ext.len());
+    for i in 0..n {
         let z = normal_of(seed_hash, step, neuron_hash[i]);
         out[i] = if std[i] != 0.0 {
             std[i] * z + ext[i]
@@ -309,9 +328,43 @@ fn drive_input(
 
 /// `buf += row`, element by element (a dense network's full row of weights).
 fn add_row(buf: &mut [f32], row: &[f32]) {
-    let start = lanes::add_row(buf, row);
-    for (x, &w) in buf[start..].iter_mut().zip(&row[start..]) {
+    let s = lanes::add_row(buf, row);
+    add_row_scalar(&mut buf[s..], &row[s..]);
+}
+
+#[inline(always)]
+fn add_row_scalar(buf: &mut [f32], row: &[f32]) {
+    for (x, &w) in buf.iter_mut().zip(row) {
         *x += w;
+    }
+}
+
+/// Step 4: two half-steps of v, one step of u (a silenced neuron's v is held at c).
+#[inline(always)]
+fn izhikevich_update(
+    h: f32,
+    dt: f32,
+    v: &mut [f32],
+    u: &mut [f32],
+    i_in: &[f32],
+    (a, b, c): (&[f32], &[f32], &[f32]),
+    silenced: &[bool],
+) {
+    let n = v.len().min(u.len()).min(i_in.len()).min(a.len());
+    let n = n.min(b.len()).min(c.len()).min(silenced.len());
+    for i in 0..n {
+        let mut vi = v[i];
+        let mut ui = u[i];
+        if silenced[i] {
+            vi = c[i];
+        } else {
+            let ii = i_in[i];
+            vi += h * (0.04 * vi * vi + 5.0 * vi + 140.0 - ui + ii);
+            vi += h * (0.04 * vi * vi + 5.0 * vi + 140.0 - ui + ii);
+        }
+        ui += (dt * a[i]) * (b[i] * vi - ui);
+        v[i] = vi;
+        u[i] = ui;
     }
 }
 
@@ -319,7 +372,7 @@ fn add_row(buf: &mut [f32], row: &[f32]) {
 /// the same order as the scalar code (so the same bits). The browser's build is size-optimised
 /// (opt-level "z" and whole-program LTO), which leaves LLVM's auto-vectoriser off, so these are
 /// written out; each returns how many leading elements it did (a multiple of 4) and the scalar
-/// loop finishes the rest. Elsewhere they do nothing and LLVM vectorises the scalar loops.
+/// loop finishes the rest. On x86-64 the scalar loops run as AVX2 copies (below); elsewhere as they are.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod lanes {
     use crate::noise::HASH_MUL;
@@ -441,7 +494,92 @@ mod lanes {
     }
 }
 
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+/// x86-64: the scalar loops compiled a second time with AVX2 enabled (LLVM vectorises them eight
+/// lanes wide; integer ops and separately rounded f32 adds and multiplies, so the same bits), used
+/// when the CPU has AVX2; the baseline build (SSE2) has no 32-bit lane multiply for the hash.
+#[cfg(target_arch = "x86_64")]
+mod lanes {
+    fn avx2() -> bool {
+        std::is_x86_feature_detected!("avx2")
+    }
+
+    pub fn drive_input(
+        seed_hash: u32,
+        step: u32,
+        neuron_hash: &[u32],
+        std: &[f32],
+        ext: &[f32],
+        out: &mut [f32],
+    ) -> usize {
+        if !avx2() {
+            return 0;
+        }
+        // SAFETY: the CPU has AVX2 (checked above).
+        unsafe { drive_input_avx2(seed_hash, step, neuron_hash, std, ext, out) };
+        out.len()
+    }
+
+    #[target_feature(enable = "avx2")]
+    fn drive_input_avx2(
+        seed_hash: u32,
+        step: u32,
+        neuron_hash: &[u32],
+        std: &[f32],
+        ext: &[f32],
+        out: &mut [f32],
+    ) {
+        super::drive_input_scalar(seed_hash, step, neuron_hash, std, ext, out);
+    }
+
+    pub fn add_row(buf: &mut [f32], row: &[f32]) -> usize {
+        if !avx2() {
+            return 0;
+        }
+        // SAFETY: as above.
+        unsafe { add_row_avx2(buf, row) };
+        buf.len()
+    }
+
+    #[target_feature(enable = "avx2")]
+    fn add_row_avx2(buf: &mut [f32], row: &[f32]) {
+        super::add_row_scalar(buf, row);
+    }
+
+    pub fn izhikevich(
+        h: f32,
+        dt: f32,
+        v: &mut [f32],
+        u: &mut [f32],
+        i_in: &[f32],
+        abc: (&[f32], &[f32], &[f32]),
+        silenced: &[bool],
+    ) -> usize {
+        if !avx2() {
+            return 0;
+        }
+        // SAFETY: as above.
+        unsafe { izhikevich_avx2(h, dt, v, u, i_in, abc, silenced) };
+        v.len()
+    }
+
+    #[target_feature(enable = "avx2")]
+    fn izhikevich_avx2(
+        h: f32,
+        dt: f32,
+        v: &mut [f32],
+        u: &mut [f32],
+        i_in: &[f32],
+        abc: (&[f32], &[f32], &[f32]),
+        silenced: &[bool],
+    ) {
+        super::izhikevich_update(h, dt, v, u, i_in, abc, silenced);
+    }
+}
+
+#[cfg(not(any(
+    all(target_arch = "wasm32", target_feature = "simd128"),
+    target_arch = "x86_64"
+)))]
 mod lanes {
     pub fn drive_input(_: u32, _: u32, _: &[u32], _: &[f32], _: &[f32], _: &mut [f32]) -> usize {
         0
