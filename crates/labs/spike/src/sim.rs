@@ -494,13 +494,22 @@ mod lanes {
     }
 }
 
-/// x86-64: the scalar loops compiled a second time with AVX2 enabled (LLVM vectorises them eight
-/// lanes wide; integer ops and separately rounded f32 adds and multiplies, so the same bits), used
-/// when the CPU has AVX2; the baseline build (SSE2) has no 32-bit lane multiply for the hash.
-#[cfg(target_arch = "x86_64")]
+/// Outside the browser: on x86-64 CPUs with AVX2 the scalar loops compiled a second time with AVX2
+/// enabled (LLVM vectorises them eight lanes wide; integer ops and separately rounded f32 adds and
+/// multiplies, so the same bits) — the baseline build (SSE2) has no 32-bit lane multiply for the
+/// hash. Elsewhere each returns 0 and the scalar loop does everything.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 mod lanes {
-    fn avx2() -> bool {
-        std::is_x86_feature_detected!("avx2")
+    /// Runs `work` (a scalar loop compiled with AVX2) when the CPU has AVX2; how many it did.
+    #[inline(always)]
+    fn with_avx2(len: usize, work: impl FnOnce()) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            work();
+            return len;
+        }
+        let _ = (len, work);
+        0
     }
 
     pub fn drive_input(
@@ -511,38 +520,17 @@ mod lanes {
         ext: &[f32],
         out: &mut [f32],
     ) -> usize {
-        if !avx2() {
-            return 0;
-        }
-        // SAFETY: the CPU has AVX2 (checked above).
-        unsafe { drive_input_avx2(seed_hash, step, neuron_hash, std, ext, out) };
-        out.len()
-    }
-
-    #[target_feature(enable = "avx2")]
-    fn drive_input_avx2(
-        seed_hash: u32,
-        step: u32,
-        neuron_hash: &[u32],
-        std: &[f32],
-        ext: &[f32],
-        out: &mut [f32],
-    ) {
-        super::drive_input_scalar(seed_hash, step, neuron_hash, std, ext, out);
+        let len = out.len();
+        // SAFETY: `with_avx2` runs it only on a CPU with AVX2.
+        with_avx2(len, || unsafe {
+            avx2::drive_input(seed_hash, step, neuron_hash, std, ext, out)
+        })
     }
 
     pub fn add_row(buf: &mut [f32], row: &[f32]) -> usize {
-        if !avx2() {
-            return 0;
-        }
+        let len = buf.len();
         // SAFETY: as above.
-        unsafe { add_row_avx2(buf, row) };
-        buf.len()
-    }
-
-    #[target_feature(enable = "avx2")]
-    fn add_row_avx2(buf: &mut [f32], row: &[f32]) {
-        super::add_row_scalar(buf, row);
+        with_avx2(len, || unsafe { avx2::add_row(buf, row) })
     }
 
     pub fn izhikevich(
@@ -554,51 +542,45 @@ mod lanes {
         abc: (&[f32], &[f32], &[f32]),
         silenced: &[bool],
     ) -> usize {
-        if !avx2() {
-            return 0;
-        }
+        let len = v.len();
         // SAFETY: as above.
-        unsafe { izhikevich_avx2(h, dt, v, u, i_in, abc, silenced) };
-        v.len()
+        with_avx2(len, || unsafe {
+            avx2::izhikevich(h, dt, v, u, i_in, abc, silenced)
+        })
     }
 
-    #[target_feature(enable = "avx2")]
-    fn izhikevich_avx2(
-        h: f32,
-        dt: f32,
-        v: &mut [f32],
-        u: &mut [f32],
-        i_in: &[f32],
-        abc: (&[f32], &[f32], &[f32]),
-        silenced: &[bool],
-    ) {
-        super::izhikevich_update(h, dt, v, u, i_in, abc, silenced);
-    }
-}
+    /// The scalar loops, compiled with AVX2 (x86-64 only; other targets never call them).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    mod avx2 {
+        #[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx2"))]
+        pub unsafe fn drive_input(
+            seed_hash: u32,
+            step: u32,
+            neuron_hash: &[u32],
+            std: &[f32],
+            ext: &[f32],
+            out: &mut [f32],
+        ) {
+            super::super::drive_input_scalar(seed_hash, step, neuron_hash, std, ext, out);
+        }
 
-#[cfg(not(any(
-    all(target_arch = "wasm32", target_feature = "simd128"),
-    target_arch = "x86_64"
-)))]
-mod lanes {
-    pub fn drive_input(_: u32, _: u32, _: &[u32], _: &[f32], _: &[f32], _: &mut [f32]) -> usize {
-        0
-    }
+        #[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx2"))]
+        pub unsafe fn add_row(buf: &mut [f32], row: &[f32]) {
+            super::super::add_row_scalar(buf, row);
+        }
 
-    pub fn add_row(_: &mut [f32], _: &[f32]) -> usize {
-        0
-    }
-
-    pub fn izhikevich(
-        _: f32,
-        _: f32,
-        _: &mut [f32],
-        _: &mut [f32],
-        _: &[f32],
-        _: (&[f32], &[f32], &[f32]),
-        _: &[bool],
-    ) -> usize {
-        0
+        #[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx2"))]
+        pub unsafe fn izhikevich(
+            h: f32,
+            dt: f32,
+            v: &mut [f32],
+            u: &mut [f32],
+            i_in: &[f32],
+            abc: (&[f32], &[f32], &[f32]),
+            silenced: &[bool],
+        ) {
+            super::super::izhikevich_update(h, dt, v, u, i_in, abc, silenced);
+        }
     }
 }
 
