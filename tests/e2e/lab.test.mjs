@@ -248,7 +248,12 @@ describe('without WebGPU', () => {
     await byTestId(fresh.page, 'run').click();
     await waitState(fresh.page, 'finished', 120_000);
     const replayed = await csv(fresh.page);
-    assert.equal(replayed, original, 'the reopened link gives the same curve, the ablation at the same step');
+    if (replayed !== original) {
+      // Name the first row that differs (and the script), so a failure says where the runs part.
+      const [a, b] = [original.split('\n'), replayed.split('\n')];
+      const row = a.findIndex((line, i) => line !== b[i]);
+      assert.fail(`the reopened link gives another curve (script ${shared.split('&ev=')[1]}): row ${row} was\n${a[row]}\nreplayed as\n${b[row]}\n(${a.length} vs ${b.length} rows)`);
+    }
     assert.ok(original.split('\n').length > 100);
     // Changing the config starts a run without the interventions.
     await byTestId(fresh.page, 'grok-seed').fill('5');

@@ -6,7 +6,6 @@ use super::CliLab;
 use crate::CliError;
 use clap::{Arg, ArgMatches, Command};
 use neurolab_core::grok::analysis::{curve, stage_at, stages, StageSpan};
-use neurolab_core::grok::config::ModelKind;
 use neurolab_core::grok::report::{curves_csv, first_step_reaching, neurons_csv};
 use neurolab_core::grok::{Analysis, GrokConfig, GrokLab, GrokReport, GrokSession, StepReport};
 use serde_json::{json, Map, Value};
@@ -150,8 +149,8 @@ impl CliLab for GrokLab {
         Ok(json!({ "steps_per_s": rows, "mlp_to_99": to_99 }))
     }
 
-    /// The MLP preset's step with its closed-form gradients and, for comparison, through
-    /// autodiff; the transformer preset's.
+    /// Both presets' steps with their closed-form gradients and, for comparison, through
+    /// autodiff.
     fn bench_dispatches(
         env: &neurolab_worker::env::Env,
         launches: &crate::bench::Launches,
@@ -171,9 +170,14 @@ impl CliLab for GrokLab {
             ),
             ("grok mlp-p97 (autodiff)", GrokConfig::preset_mlp(), false),
             (
-                "grok transformer-p113",
+                "grok transformer-p113 (closed-form gradients)",
                 GrokConfig::preset_transformer(),
                 true,
+            ),
+            (
+                "grok transformer-p113 (autodiff)",
+                GrokConfig::preset_transformer(),
+                false,
             ),
         ] {
             let mut s = GrokSession::new(quiet(config), env.device.clone())
@@ -369,12 +373,9 @@ pub fn bench(steps: u32, backends: &[String]) -> Result<Vec<Value>, CliError> {
         ] {
             // The sessions side by side, advanced in alternating chunks of 50 steps and each
             // chunk timed: drift on the machine (measured: runs in one process differ up to 2×
-            // in turn) falls on all alike. With and without the analysis; the MLP also through
-            // autodiff instead of its closed-form gradients (what it trained with before).
-            let mut variants = vec![(preset.analyse_every, true), (0, true)];
-            if preset.model == ModelKind::Mlp {
-                variants.push((0, false));
-            }
+            // in turn) falls on all alike. With and without the analysis; also through autodiff
+            // instead of the closed-form gradients (what each trained with before).
+            let variants = vec![(preset.analyse_every, true), (0, true), (0, false)];
             let mut sessions = Vec::new();
             for &(ana, fused) in &variants {
                 let config = GrokConfig {
@@ -404,11 +405,7 @@ pub fn bench(steps: u32, backends: &[String]) -> Result<Vec<Value>, CliError> {
                 done += units;
             }
             for ((ana, fused), wall) in variants.into_iter().zip(walls) {
-                let gradients = if preset.model == ModelKind::Mlp && fused {
-                    "closed form"
-                } else {
-                    "autodiff"
-                };
+                let gradients = if fused { "closed form" } else { "autodiff" };
                 println!(
                     "{label},{},{ana},{gradients},{steps},{wall:.3},{:.2}",
                     env.info.adapter,

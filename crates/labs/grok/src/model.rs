@@ -5,6 +5,7 @@
 
 use crate::config::{Activation, GrokConfig, LossKind};
 use burn::module::Param;
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, relu, softmax};
 use burn::tensor::IndexingUpdateOp;
@@ -79,6 +80,25 @@ pub fn mean_loss(kind: LossKind, logits: Tensor<2>, y: Tensor<1, Int>) -> Tensor
                 .div_scalar((n * p) as f64)
         }
     }
+}
+
+/// `∂L/∂logits` of [`mean_loss`] on the plain device: CE → (softmax − onehot)/n; MSE over n·p
+/// entries → 2(l − onehot)/(n·p).
+fn loss_gradient(kind: LossKind, logits: Tensor<2>, y: Tensor<1, Int>) -> Tensor<2> {
+    let [n, p] = logits.dims();
+    let device = logits.device();
+    let (scaled, scale) = match kind {
+        LossKind::Ce => (softmax(logits, 1), 1.0 / n as f64),
+        LossKind::Mse => (logits, 2.0 / (n * p) as f64),
+    };
+    scaled
+        .scatter(
+            1,
+            y.unsqueeze_dim::<2>(1),
+            Tensor::<2>::full([n, 1], -1.0, &device),
+            IndexingUpdateOp::Add,
+        )
+        .mul_scalar(scale)
 }
 
 /// Gromov-style two-layer MLP without biases: one-hot(a) ‖ one-hot(b) → H → p.
@@ -171,9 +191,9 @@ impl Mlp {
         let w_in = self.w_in.val().inner();
         let w_out = self.w_out.val().inner();
         let [rows, h] = w_in.dims();
-        let n = a.dims()[0];
         let p = self.p;
         let b = b.add_scalar(p as i64);
+        let device = w_in.device();
         let pre = w_in.clone().select(0, a.clone()) + w_in.select(0, b.clone()); // [n, H]
                                                                                  // The activation and its derivative at `pre`.
         let (hidden, slope) = if self.quadratic {
@@ -190,21 +210,7 @@ impl Mlp {
             None => (hidden, slope),
         };
         let logits = hidden.clone().matmul(w_out.clone()); // [n, p]
-        let y = y.unsqueeze_dim::<2>(1);
-        let device = logits.device();
-        // ∂L/∂logits: CE → (softmax − onehot)/n; MSE over n·p entries → 2(l − onehot)/(n·p).
-        let (scaled, scale) = match loss {
-            LossKind::Ce => (softmax(logits, 1), 1.0 / n as f64),
-            LossKind::Mse => (logits, 2.0 / (n * p) as f64),
-        };
-        let d_logits = scaled
-            .scatter(
-                1,
-                y,
-                Tensor::<2>::full([n, 1], -1.0, &device),
-                IndexingUpdateOp::Add,
-            )
-            .mul_scalar(scale);
+        let d_logits = loss_gradient(loss, logits, y);
         let g_out = hidden.transpose().matmul(d_logits.clone()); // [H, p]
         let d_pre = d_logits.matmul(w_out.transpose()) * slope; // [n, H]
         let g_in = Tensor::<2>::zeros([rows, h], &device)
@@ -319,6 +325,169 @@ impl Transformer {
         (resid, hidden)
     }
 
+    /// The gradients of the mean loss over the pairs `(a, b) → y` with respect to every
+    /// parameter, in closed form on the plain device: the forward pass of
+    /// [`Transformer::forward_masked`] keeping what the backward needs, then the backward written
+    /// out (the unembedding, the MLP, the attention at `=` through its three-way softmax, and the
+    /// key/value tables' rows scatter-added back into the embeddings). No autodiff graph; equal
+    /// to the autodiff gradients up to float rounding (`tests`: 1e-5).
+    ///
+    /// `a`, `b`, `y` and `mask` `[d_mlp]` (0 = ablated) must be on the plain device.
+    pub fn grads(
+        &self,
+        a: Tensor<1, Int>,
+        b: Tensor<1, Int>,
+        y: Tensor<1, Int>,
+        mask: Option<Tensor<1>>,
+        loss: LossKind,
+    ) -> TransformerGrads {
+        let n = a.dims()[0];
+        let p = self.p;
+        let heads = self.n_heads;
+        let (w_e, w_pos) = (self.w_e.val().inner(), self.w_pos.val().inner());
+        let (w_q, w_k, w_v, w_o) = (
+            self.w_q.val().inner(),
+            self.w_k.val().inner(),
+            self.w_v.val().inner(),
+            self.w_o.val().inner(),
+        );
+        let (w_in, b_in) = (self.w_in.val().inner(), self.b_in.val().inner());
+        let (w_out, b_out) = (self.w_out.val().inner(), self.b_out.val().inner());
+        let w_u = self.w_u.val().inner();
+        let [_, d] = w_q.dims();
+        let m = b_in.dims()[0];
+        let dh = d / heads;
+        let scale = 1.0 / (dh as f64).sqrt();
+        let device = w_e.device();
+        let split = |t: Tensor<2>| {
+            let rows = t.dims()[0];
+            t.reshape([rows, heads, dh])
+        };
+
+        // Forward (as `resid_and_mlp` and `forward_masked`).
+        let r_eq = w_e.clone().narrow(0, p, 1) + w_pos.clone().narrow(0, 2, 1); // [1, d]
+        let q = split(r_eq.clone().matmul(w_q.clone())); // [1, heads, dh]
+        let k_eq = r_eq.clone().matmul(w_k.clone()); // [1, d]
+        let v_eq = r_eq.clone().matmul(w_v.clone());
+        let (ek, ev) = (
+            w_e.clone().matmul(w_k.clone()),
+            w_e.clone().matmul(w_v.clone()),
+        );
+        let (pk, pv) = (
+            w_pos.clone().matmul(w_k.clone()),
+            w_pos.clone().matmul(w_v.clone()),
+        );
+        let k_a = split(ek.clone().select(0, a.clone()) + pk.clone().narrow(0, 0, 1)); // [n, heads, dh]
+        let k_b = split(ek.select(0, b.clone()) + pk.narrow(0, 1, 1));
+        let v_a = split(ev.clone().select(0, a.clone()) + pv.clone().narrow(0, 0, 1));
+        let v_b = split(ev.select(0, b.clone()) + pv.narrow(0, 1, 1));
+        let (k_eq, v_eq) = (split(k_eq), split(v_eq)); // [1, heads, dh]
+        let s_a = (k_a.clone() * q.clone()).sum_dim(2); // [n, heads, 1]
+        let s_b = (k_b.clone() * q.clone()).sum_dim(2);
+        let s_eq = (k_eq.clone() * q.clone()).sum_dim(2).repeat_dim(0, n);
+        let attn = softmax(Tensor::cat(vec![s_a, s_b, s_eq], 2).mul_scalar(scale), 2);
+        let (al_a, al_b, al_e) = (
+            attn.clone().narrow(2, 0, 1),
+            attn.clone().narrow(2, 1, 1),
+            attn.narrow(2, 2, 1),
+        ); // [n, heads, 1] each
+        let z =
+            (al_a.clone() * v_a.clone() + al_b.clone() * v_b.clone() + al_e.clone() * v_eq.clone())
+                .reshape([n, d]);
+        let resid = r_eq.clone() + z.clone().matmul(w_o.clone()); // [n, d]
+        let pre = resid.clone().matmul(w_in.clone()) + b_in.unsqueeze::<2>(); // [n, m]
+        let on = pre.clone().greater_elem(0.0).float();
+        let (hidden, slope) = match mask {
+            Some(mask) => {
+                let mask = mask.unsqueeze::<2>();
+                (pre * on.clone() * mask.clone(), on * mask)
+            }
+            None => (pre * on.clone(), on),
+        };
+        let out = resid.clone() + hidden.clone().matmul(w_out.clone()) + b_out.unsqueeze::<2>();
+        let d_logits = loss_gradient(loss, out.clone().matmul(w_u.clone()), y); // [n, p]
+
+        // Backward: unembedding and MLP.
+        let g_u = out.transpose().matmul(d_logits.clone()); // [d, p]
+        let d_out = d_logits.matmul(w_u.transpose()); // [n, d]
+        let g_out = hidden.transpose().matmul(d_out.clone()); // [m, d]
+        let g_b_out = d_out.clone().sum_dim(0).reshape([d]);
+        let d_pre = d_out.clone().matmul(w_out.transpose()) * slope; // [n, m]
+        let g_in = resid.transpose().matmul(d_pre.clone()); // [d, m]
+        let g_b_in = d_pre.clone().sum_dim(0).reshape([m]);
+        let d_resid = d_out + d_pre.matmul(w_in.transpose()); // [n, d]
+        let g_o = z.transpose().matmul(d_resid.clone()); // [d, d]
+
+        // Attention: the weighted sum of values, the softmax over (a, b, =), the scores.
+        let dz = split(d_resid.clone().matmul(w_o.transpose())); // [n, heads, dh]
+        let d_al_a = (dz.clone() * v_a).sum_dim(2); // [n, heads, 1]
+        let d_al_b = (dz.clone() * v_b).sum_dim(2);
+        let d_al_e = (dz.clone() * v_eq).sum_dim(2);
+        let dv_a = (al_a.clone() * dz.clone()).reshape([n, d]);
+        let dv_b = (al_b.clone() * dz.clone()).reshape([n, d]);
+        let dv_eq = (al_e.clone() * dz).sum_dim(0).reshape([1, d]);
+        let mean = al_a.clone() * d_al_a.clone()
+            + al_b.clone() * d_al_b.clone()
+            + al_e.clone() * d_al_e.clone();
+        // ∂L/∂(k·q) per head, the score's 1/√dh folded in.
+        let ds_a = (al_a * (d_al_a - mean.clone())).mul_scalar(scale);
+        let ds_b = (al_b * (d_al_b - mean.clone())).mul_scalar(scale);
+        let ds_e = (al_e * (d_al_e - mean)).mul_scalar(scale);
+        let dq = (ds_a.clone() * k_a + ds_b.clone() * k_b + ds_e.clone() * k_eq)
+            .sum_dim(0)
+            .reshape([1, d]);
+        let dk_a = (ds_a * q.clone()).reshape([n, d]);
+        let dk_b = (ds_b * q.clone()).reshape([n, d]);
+        let dk_eq = (ds_e.sum_dim(0) * q).reshape([1, d]);
+
+        // The key and value tables: E's rows looked up by a and b, the positions' rows 0 and 1;
+        // `=` reaches them through its residual r_eq = E[p] + P[2].
+        let table = |da: Tensor<2>, db: Tensor<2>| {
+            Tensor::<2>::zeros([p + 1, d], &device)
+                .select_assign(0, a.clone(), da, IndexingUpdateOp::Add)
+                .select_assign(0, b.clone(), db, IndexingUpdateOp::Add)
+        };
+        let positions = |da: Tensor<2>, db: Tensor<2>| {
+            Tensor::cat(
+                vec![da.sum_dim(0), db.sum_dim(0), Tensor::zeros([1, d], &device)],
+                0,
+            )
+        };
+        let (d_ek, d_pk) = (table(dk_a.clone(), dk_b.clone()), positions(dk_a, dk_b));
+        let (d_ev, d_pv) = (table(dv_a.clone(), dv_b.clone()), positions(dv_a, dv_b));
+        let d_r_eq = d_resid.sum_dim(0)
+            + dq.clone().matmul(w_q.clone().transpose())
+            + dk_eq.clone().matmul(w_k.clone().transpose())
+            + dv_eq.clone().matmul(w_v.clone().transpose()); // [1, d]
+        let g_q = r_eq.clone().transpose().matmul(dq);
+        let g_k = w_e.clone().transpose().matmul(d_ek.clone())
+            + w_pos.clone().transpose().matmul(d_pk.clone())
+            + r_eq.clone().transpose().matmul(dk_eq);
+        let g_v = w_e.transpose().matmul(d_ev.clone())
+            + w_pos.transpose().matmul(d_pv.clone())
+            + r_eq.transpose().matmul(dv_eq);
+        let (w_kt, w_vt) = (w_k.transpose(), w_v.transpose());
+        let g_e = d_ek.matmul(w_kt.clone())
+            + d_ev.matmul(w_vt.clone())
+            + Tensor::cat(vec![Tensor::zeros([p, d], &device), d_r_eq.clone()], 0);
+        let g_pos = d_pk.matmul(w_kt)
+            + d_pv.matmul(w_vt)
+            + Tensor::cat(vec![Tensor::zeros([2, d], &device), d_r_eq], 0);
+        TransformerGrads {
+            w_e: g_e,
+            w_pos: g_pos,
+            w_q: g_q,
+            w_k: g_k,
+            w_v: g_v,
+            w_o: g_o,
+            w_in: g_in,
+            b_in: g_b_in,
+            w_out: g_out,
+            b_out: g_b_out,
+            w_u: g_u,
+        }
+    }
+
     /// Logits `[batch, p]` at `=`.
     pub fn forward(&self, a: Tensor<1, Int>, b: Tensor<1, Int>) -> Tensor<2> {
         self.forward_masked(a, b, None)
@@ -338,6 +507,40 @@ impl Transformer {
         };
         let resid = resid + hidden.matmul(self.w_out.val()) + self.b_out.val().unsqueeze::<2>();
         resid.matmul(self.w_u.val())
+    }
+}
+
+/// [`Transformer::grads`]: one gradient per parameter, on the plain device.
+pub struct TransformerGrads {
+    pub w_e: Tensor<2>,
+    pub w_pos: Tensor<2>,
+    pub w_q: Tensor<2>,
+    pub w_k: Tensor<2>,
+    pub w_v: Tensor<2>,
+    pub w_o: Tensor<2>,
+    pub w_in: Tensor<2>,
+    pub b_in: Tensor<1>,
+    pub w_out: Tensor<2>,
+    pub b_out: Tensor<1>,
+    pub w_u: Tensor<2>,
+}
+
+impl TransformerGrads {
+    /// The gradients keyed by `t`'s parameter ids, for the optimiser.
+    pub fn params(self, t: &Transformer) -> GradientsParams {
+        let mut g = GradientsParams::new();
+        g.register(t.w_e.id, self.w_e);
+        g.register(t.w_pos.id, self.w_pos);
+        g.register(t.w_q.id, self.w_q);
+        g.register(t.w_k.id, self.w_k);
+        g.register(t.w_v.id, self.w_v);
+        g.register(t.w_o.id, self.w_o);
+        g.register(t.w_in.id, self.w_in);
+        g.register(t.b_in.id, self.b_in);
+        g.register(t.w_out.id, self.w_out);
+        g.register(t.b_out.id, self.b_out);
+        g.register(t.w_u.id, self.w_u);
+        g
     }
 }
 
@@ -442,6 +645,35 @@ mod tests {
         x.iter().zip(y).fold(0f32, |m, (a, b)| m.max((a - b).abs())) / scale
     }
 
+    /// `n` random `(a, b, y)` columns below `p` (repeats likely).
+    fn random_triples(rng: &mut SeededRng, n: usize, p: usize) -> [Vec<i32>; 3] {
+        let mut ints = || -> Vec<i32> {
+            (0..n)
+                .map(|_| (rng.uniform() * p as f64) as i32 % p as i32)
+                .collect()
+        };
+        [ints(), ints(), ints()]
+    }
+
+    fn column(v: &[i32], device: &Device) -> Tensor<1, Int> {
+        Tensor::<1, Int>::from_data(TensorData::new(v.to_vec(), [v.len()]), device)
+    }
+
+    /// When `masked`, a mask over `size` hidden neurons with every `every`-th one ablated.
+    fn every_nth_ablated(
+        masked: bool,
+        size: usize,
+        every: usize,
+        device: &Device,
+    ) -> Option<Tensor<1>> {
+        masked.then(|| {
+            let m: Vec<f32> = (0..size)
+                .map(|i| if i % every == 0 { 0.0 } else { 1.0 })
+                .collect();
+            Tensor::<1>::from_data(TensorData::new(m, [size]), device)
+        })
+    }
+
     /// The closed-form gradients equal autodiff's on random pairs (with repeats), for every
     /// activation × loss, with and without an ablation mask.
     #[test]
@@ -461,23 +693,9 @@ mod tests {
                         ..GrokConfig::preset_mlp()
                     };
                     let mlp = Mlp::new(&config, &autodiff);
-                    let n = 60;
-                    let ints = |rng: &mut SeededRng| -> Vec<i32> {
-                        (0..n).map(|_| (rng.uniform() * 13.0) as i32 % 13).collect()
-                    };
-                    let (a, b, y) = (ints(&mut rng), ints(&mut rng), ints(&mut rng));
-                    let col = |v: &Vec<i32>, d: &Device| {
-                        Tensor::<1, Int>::from_data(TensorData::new(v.clone(), [n]), d)
-                    };
-                    let mask: Option<Vec<f32>> = masked.then(|| {
-                        (0..24)
-                            .map(|i| if i % 5 == 0 { 0.0 } else { 1.0 })
-                            .collect()
-                    });
-                    let mask_on = |d: &Device| {
-                        mask.clone()
-                            .map(|m| Tensor::<1>::from_data(TensorData::new(m, [24]), d))
-                    };
+                    let [a, b, y] = random_triples(&mut rng, 60, 13);
+                    let col = column;
+                    let mask_on = |d: &Device| every_nth_ablated(masked, 24, 5, d);
                     let logits = mlp.forward_masked(
                         col(&a, &autodiff),
                         col(&b, &autodiff),
@@ -501,6 +719,113 @@ mod tests {
                         gap_out < 1e-5,
                         "{what}: w_out gradient differs by {gap_out}"
                     );
+                }
+            }
+        }
+    }
+
+    /// The transformer's closed-form gradients equal autodiff's for every parameter, on random
+    /// pairs (with repeats), both losses, with and without an ablation mask, one and four heads.
+    #[test]
+    fn transformer_closed_form_gradients_equal_autodiff() {
+        let device = crate::backend_cpu();
+        let autodiff = device.clone().autodiff();
+        let mut rng = SeededRng::new(11, 0);
+        for heads in [1u32, 4] {
+            for loss in [LossKind::Ce, LossKind::Mse] {
+                for masked in [false, true] {
+                    let config = GrokConfig {
+                        p: 13,
+                        d_model: 16,
+                        n_heads: heads,
+                        d_mlp: 24,
+                        loss,
+                        seed: 5,
+                        // Larger weights than the preset's, so the softmax is far from uniform.
+                        init_scale: 3.0,
+                        ..GrokConfig::preset_transformer()
+                    };
+                    let t = Transformer::new(&config, &autodiff);
+                    let [a, b, y] = random_triples(&mut rng, 50, 13);
+                    let col = column;
+                    let mask_on = |d: &Device| every_nth_ablated(masked, 24, 3, d);
+                    let logits = t.forward_masked(
+                        col(&a, &autodiff),
+                        col(&b, &autodiff),
+                        mask_on(&autodiff),
+                    );
+                    let want = mean_loss(loss, logits, col(&y, &autodiff)).backward();
+                    let got = t.grads(
+                        col(&a, &device),
+                        col(&b, &device),
+                        col(&y, &device),
+                        mask_on(&device),
+                        loss,
+                    );
+                    let what = format!("{heads} heads {loss:?} masked {masked}");
+                    let flat1 = |x: Tensor<1>| values(x.unsqueeze::<2>());
+                    let pairs: Vec<(&str, Vec<f32>, Vec<f32>)> = vec![
+                        (
+                            "w_e",
+                            values(got.w_e),
+                            values(t.w_e.val().grad(&want).unwrap()),
+                        ),
+                        (
+                            "w_pos",
+                            values(got.w_pos),
+                            values(t.w_pos.val().grad(&want).unwrap()),
+                        ),
+                        (
+                            "w_q",
+                            values(got.w_q),
+                            values(t.w_q.val().grad(&want).unwrap()),
+                        ),
+                        (
+                            "w_k",
+                            values(got.w_k),
+                            values(t.w_k.val().grad(&want).unwrap()),
+                        ),
+                        (
+                            "w_v",
+                            values(got.w_v),
+                            values(t.w_v.val().grad(&want).unwrap()),
+                        ),
+                        (
+                            "w_o",
+                            values(got.w_o),
+                            values(t.w_o.val().grad(&want).unwrap()),
+                        ),
+                        (
+                            "w_in",
+                            values(got.w_in),
+                            values(t.w_in.val().grad(&want).unwrap()),
+                        ),
+                        (
+                            "b_in",
+                            flat1(got.b_in),
+                            flat1(t.b_in.val().grad(&want).unwrap()),
+                        ),
+                        (
+                            "w_out",
+                            values(got.w_out),
+                            values(t.w_out.val().grad(&want).unwrap()),
+                        ),
+                        (
+                            "b_out",
+                            flat1(got.b_out),
+                            flat1(t.b_out.val().grad(&want).unwrap()),
+                        ),
+                        (
+                            "w_u",
+                            values(got.w_u),
+                            values(t.w_u.val().grad(&want).unwrap()),
+                        ),
+                    ];
+                    for (name, g, w) in pairs {
+                        assert_eq!(g.len(), w.len(), "{what}: {name} shape");
+                        let gap = relative_gap(&g, &w);
+                        assert!(gap < 1e-5, "{what}: {name} gradient differs by {gap}");
+                    }
                 }
             }
         }

@@ -193,7 +193,8 @@ pub struct GrokSession {
     /// Forks of the first run still ahead of it, in step order.
     pending: Vec<ForkSpec>,
     fourier: Option<Fourier>,
-    /// The MLP's gradients in closed form ([`Mlp::grads`]) instead of through autodiff.
+    /// Gradients in closed form ([`Mlp::grads`], [`Transformer::grads`]) instead of through
+    /// autodiff.
     fused: bool,
 }
 
@@ -247,7 +248,7 @@ impl GrokSession {
     pub fn config(&self) -> &GrokConfig {
         &self.config
     }
-    /// Train the MLP through burn's autodiff (`false`) instead of its closed-form gradients
+    /// Train through burn's autodiff (`false`) instead of the models' closed-form gradients
     /// (the default): for the tests that compare the two and the benchmark's before/after.
     pub fn set_fused(&mut self, fused: bool) {
         self.fused = fused;
@@ -333,8 +334,7 @@ impl GrokSession {
 
     fn train_run(&mut self, i: usize) {
         let lr = self.lr_at(self.runs[i].hyper.lr, self.runs[i].step);
-        // The MLP's gradients in closed form (unless the autodiff path is asked for); the
-        // transformer's through burn's autodiff.
+        // Both models' gradients in closed form (unless the autodiff path is asked for).
         let grads = match self.runs[i].model() {
             GrokModel::Mlp(m) if self.fused => {
                 let batch = self.train.inner();
@@ -344,6 +344,12 @@ impl GrokSession {
                 grads.register(m.w_in.id, g_in);
                 grads.register(m.w_out.id, g_out);
                 grads
+            }
+            GrokModel::Transformer(t) if self.fused => {
+                let batch = self.train.inner();
+                let mask = self.mask.clone().map(|m| m.inner());
+                t.grads(batch.a, batch.b, batch.y, mask, self.config.loss)
+                    .params(t)
             }
             model => {
                 let (a, b, y) = (

@@ -4,7 +4,7 @@ use burn::module::Param;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use neurolab_grok::config::{GrokConfig, LossKind, ModelKind};
-use neurolab_grok::params::Decay;
+use neurolab_grok::params::{Decay, NamedParams};
 use neurolab_grok::report::StepReport;
 use neurolab_grok::{backend_cpu, GrokModel, GrokSession};
 use pollster::block_on;
@@ -529,25 +529,30 @@ fn checkpoints_thin_under_their_cap_and_the_timeline_scrubs() {
     assert!(e.to_string().contains("neuron 500 does not exist"), "{e}");
 }
 
-fn mlp_weights(s: &GrokSession) -> Vec<f32> {
-    let GrokModel::Mlp(m) = s.model() else {
-        panic!("an MLP session")
-    };
-    let flat = |t: Tensor<2>| {
-        let n = t.shape().num_elements();
-        t.reshape([n]).into_data().try_to_vec::<f32>().unwrap()
-    };
-    let mut w = flat(m.w_in.val());
-    w.extend(flat(m.w_out.val()));
-    w
+/// Every weight of the first run, flattened in parameter order.
+fn weights(s: &GrokSession) -> Vec<f32> {
+    let mut named = NamedParams::default();
+    s.model().visit_params(&mut named);
+    named
+        .tensors
+        .into_iter()
+        .flat_map(|(_, _, t)| t.into_data().try_to_vec::<f32>().unwrap())
+        .collect()
 }
 
-/// The preset's closed-form MLP step equals the autodiff step: the loss after each of a few
-/// AdamW steps (with weight decay and Grokfast) and every weight.
+/// Each preset's closed-form step (the MLP's and the transformer's gradients written out)
+/// equals the autodiff step: the loss after each of a few AdamW steps (with weight decay and
+/// Grokfast) and every weight.
 #[test]
-fn fused_mlp_step_equals_the_autodiff_step_on_the_preset() {
-    for grokfast in [false, true] {
-        let mut c = GrokConfig::preset_mlp();
+fn closed_form_steps_equal_the_autodiff_steps_on_the_presets() {
+    for (preset, grokfast) in [
+        (GrokConfig::preset_mlp(), false),
+        (GrokConfig::preset_mlp(), true),
+        (GrokConfig::preset_transformer(), false),
+        (GrokConfig::preset_transformer(), true),
+    ] {
+        let mut c = preset;
+        let model = c.model;
         c.grokfast = grokfast;
         let mut fused = GrokSession::new(c.clone(), backend_cpu()).unwrap();
         let mut plain = GrokSession::new(c, backend_cpu()).unwrap();
@@ -562,9 +567,9 @@ fn fused_mlp_step_equals_the_autodiff_step_on_the_preset() {
             let gap = (f.train_loss - p.train_loss).abs() / p.train_loss;
             assert!(
                 gap < 1e-5,
-                "grokfast {grokfast} step {step}: loss {f:?} vs {p:?}"
+                "{model:?} grokfast {grokfast} step {step}: loss {f:?} vs {p:?}"
             );
-            let (wf, wp) = (mlp_weights(&fused), mlp_weights(&plain));
+            let (wf, wp) = (weights(&fused), weights(&plain));
             let worst = wf
                 .iter()
                 .zip(&wp)
@@ -572,7 +577,7 @@ fn fused_mlp_step_equals_the_autodiff_step_on_the_preset() {
                 .fold(0f32, f32::max);
             assert!(
                 worst < 1e-5,
-                "grokfast {grokfast} step {step}: a weight differs by {worst}"
+                "{model:?} grokfast {grokfast} step {step}: a weight differs by {worst}"
             );
         }
     }
