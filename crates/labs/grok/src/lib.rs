@@ -24,7 +24,7 @@ pub use config::GrokConfig;
 pub use control::{ForkChanges, GrokAnswer, GrokControl};
 pub use data::Dataset;
 #[cfg(feature = "compute")]
-pub use model::{GrokModel, Mlp, Transformer};
+pub use model::{GrokModel, Mlp, Pairs, Transformer};
 pub use report::{Analysis, GrokReport, GrokSummary, StepReport};
 #[cfg(feature = "compute")]
 pub use session::{dominant_frequencies, GrokError, GrokSession};

@@ -9,7 +9,7 @@
 //! a NaN/Inf and answers its controls. Same code natively and in wasm.
 
 use super::data::Dataset;
-use super::model::{mean_loss, GrokModel, Mlp, Transformer};
+use super::model::{mean_loss, GrokModel, Mlp, Pairs, Transformer};
 use super::params::{Decay, Grokfast, NamedParams, SquaredNorm};
 use crate::analysis::{self, NeuronFourier};
 use crate::config::{GrokConfig, ModelKind};
@@ -180,6 +180,8 @@ pub struct GrokSession {
     config: GrokConfig,
     runs: Vec<Run>,
     train: Batch,
+    /// The training pairs as the closed-form gradients take them (plain device).
+    pairs: Pairs,
     test: Batch,
     /// Every pair, in order (analysis).
     all: Batch,
@@ -211,7 +213,9 @@ impl GrokSession {
         let hyper = Hyper::of(&config);
         let all_pairs: Vec<u32> = (0..config.n_pairs() as u32).collect();
         let checkpoint_size = 4 * 4 * model.num_params() as u64;
+        let (a, b, y) = data.columns(&data.train);
         let mut session = Self {
+            pairs: Pairs::new(&a, &b, &y, config.p as usize, &device.clone().inner()),
             train: Batch::new(&data, &data.train, &device),
             test: Batch::new(&data, &data.test, &device),
             all: Batch::new(&data, &all_pairs, &device),
@@ -336,20 +340,20 @@ impl GrokSession {
         let lr = self.lr_at(self.runs[i].hyper.lr, self.runs[i].step);
         // Both models' gradients in closed form (unless the autodiff path is asked for).
         let grads = match self.runs[i].model() {
-            GrokModel::Mlp(m) if self.fused => {
-                let batch = self.train.inner();
+            model if self.fused => {
                 let mask = self.mask.clone().map(|m| m.inner());
-                let (g_in, g_out) = m.grads(batch.a, batch.b, batch.y, mask, self.config.loss);
-                let mut grads = GradientsParams::new();
-                grads.register(m.w_in.id, g_in);
-                grads.register(m.w_out.id, g_out);
-                grads
-            }
-            GrokModel::Transformer(t) if self.fused => {
-                let batch = self.train.inner();
-                let mask = self.mask.clone().map(|m| m.inner());
-                t.grads(batch.a, batch.b, batch.y, mask, self.config.loss)
-                    .params(t)
+                match model {
+                    GrokModel::Mlp(m) => {
+                        let (g_in, g_out) = m.grads(&self.pairs, mask, self.config.loss);
+                        let mut grads = GradientsParams::new();
+                        grads.register(m.w_in.id, g_in);
+                        grads.register(m.w_out.id, g_out);
+                        grads
+                    }
+                    GrokModel::Transformer(t) => {
+                        t.grads(&self.pairs, mask, self.config.loss).params(t)
+                    }
+                }
             }
             model => {
                 let (a, b, y) = (
