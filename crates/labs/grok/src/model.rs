@@ -213,8 +213,8 @@ impl Mlp {
         let [rows, h] = w_in.dims();
         let (a, b) = (pairs.a.clone(), pairs.b.clone().add_scalar(self.p as i64));
         let device = w_in.device();
-        let pre = w_in.clone().select(0, a.clone()) + w_in.select(0, b.clone()); // [n, H]
-                                                                                 // The activation and its derivative at `pre`.
+        // `pre` `[n, H]`, then the activation and its derivative at `pre`.
+        let pre = w_in.clone().select(0, a.clone()) + w_in.select(0, b.clone());
         let (hidden, slope) = if self.quadratic {
             (pre.clone().square(), pre.mul_scalar(2.0))
         } else {
