@@ -31,7 +31,10 @@ pub use control::{SaeAnswer, SaeControl};
 #[cfg(feature = "compute")]
 pub use decomposition::{Decomposition, CLAMP_MAX, SNMF_ACTIVE};
 #[cfg(feature = "compute")]
-pub use model::{sae_step, top_k, top_k_rows, unit_rows, Sae, StepKind, StepOut};
+pub use model::{
+    sae_step, step_grads, top_k, top_k_rows, topk_grads_host, unit_rows, GradPath, HostGrads, Sae,
+    StepGrads, StepKind, StepOut, TopkInputs,
+};
 pub use report::*;
 #[cfg(feature = "compute")]
 pub use session::{PreparedSource, SaeError, SaeSession};

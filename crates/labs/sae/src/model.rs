@@ -45,15 +45,19 @@ impl Sae {
         let d = mean.dims()[0];
         let mut rng = SeededRng::new(seed, INIT_STREAM);
         let data: Vec<f32> = (0..latents * d).map(|_| rng.normal() as f32).collect();
-        let w = unit_rows(Tensor::from_data(
-            TensorData::new(data, [latents, d]),
-            device,
-        ));
+        // Two tensors of the same values: one tensor in both parameters would be one autodiff
+        // leaf, and the first step would give both the sum of their gradients.
+        let w = || {
+            unit_rows(Tensor::from_data(
+                TensorData::new(data.clone(), [latents, d]),
+                device,
+            ))
+        };
         let mean = mean.autodiff();
         Self {
-            w_enc: Param::from_tensor(w.clone()),
+            w_enc: Param::from_tensor(w()),
             b_enc: Param::from_tensor(Tensor::zeros([latents], device)),
-            w_dec: Param::from_tensor(w),
+            w_dec: Param::from_tensor(w()),
             b_dec: Param::from_tensor(mean),
         }
     }
@@ -137,26 +141,72 @@ pub async fn top_k(x: Tensor<2>, k: usize) -> (Tensor<2>, Tensor<2, Int>) {
 
 /// [`top_k`] on row-major `values` with `cols` columns: per row the k largest (ties to the lower
 /// column), largest first, as `(values, column indices)` flattened `[rows, k]`.
+///
+/// One pass per row over a k-entry min-heap of keys: a key packs the value's total order
+/// (`f32::total_cmp`) above the complement of its column, so a larger key is a larger value or,
+/// for equal values, the lower column. Almost every entry loses its one comparison with the
+/// heap's smallest key; only the winners are sorted.
 pub fn top_k_rows(values: &[f32], cols: usize, k: usize) -> (Vec<f32>, Vec<i32>) {
     let rows = values.len() / cols.max(1);
+    let k = k.min(cols);
     let mut out_vals = Vec::with_capacity(rows * k);
     let mut out_idx = Vec::with_capacity(rows * k);
-    let mut order: Vec<u32> = Vec::with_capacity(cols);
+    if k == 0 {
+        return (out_vals, out_idx);
+    }
+    let key = |v: f32, j: usize| -> u64 {
+        let bits = v.to_bits();
+        // Negative values: all bits flipped; others: the sign bit set. Unsigned order of the
+        // result is total_cmp's order.
+        let ord = if bits >> 31 == 1 {
+            !bits
+        } else {
+            bits | 0x8000_0000
+        };
+        (u64::from(ord) << 32) | u64::from(u32::MAX - j as u32)
+    };
+    let mut heap: Vec<u64> = Vec::with_capacity(k);
     for row in values.chunks_exact(cols) {
-        order.clear();
-        order.extend(0..cols as u32);
-        // Larger value first, then the lower column: a total order (NaN by total_cmp).
-        let before =
-            |a: &u32, b: &u32| row[*b as usize].total_cmp(&row[*a as usize]).then(a.cmp(b));
-        if k < cols {
-            order.select_nth_unstable_by(k - 1, before);
+        heap.clear();
+        heap.extend(row[..k].iter().enumerate().map(|(j, &v)| key(v, j)));
+        for i in (0..k / 2).rev() {
+            sift_down(&mut heap, i);
         }
-        let winners = &mut order[..k];
-        winners.sort_unstable_by(before);
-        out_vals.extend(winners.iter().map(|&j| row[j as usize]));
-        out_idx.extend(winners.iter().map(|&j| j as i32));
+        for (j, &v) in row.iter().enumerate().skip(k) {
+            let kj = key(v, j);
+            if kj > heap[0] {
+                heap[0] = kj;
+                sift_down(&mut heap, 0);
+            }
+        }
+        heap.sort_unstable_by(|a, b| b.cmp(a));
+        for &h in &heap {
+            let j = (u32::MAX - h as u32) as usize;
+            out_vals.push(row[j]);
+            out_idx.push(j as i32);
+        }
     }
     (out_vals, out_idx)
+}
+
+/// Restores the min-heap property below `i`.
+fn sift_down(heap: &mut [u64], mut i: usize) {
+    let n = heap.len();
+    loop {
+        let (l, r) = (2 * i + 1, 2 * i + 2);
+        let mut m = i;
+        if l < n && heap[l] < heap[m] {
+            m = l;
+        }
+        if r < n && heap[r] < heap[m] {
+            m = r;
+        }
+        if m == i {
+            return;
+        }
+        heap.swap(i, m);
+        i = m;
+    }
 }
 
 /// Hyper-parameters of one SAE step.
@@ -182,9 +232,32 @@ pub struct StepOut {
     pub losses: Tensor<1>,
 }
 
+/// How a step's gradients are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GradPath {
+    /// burn's autodiff through the selected rows (every device, every kind).
+    Autodiff,
+    /// TopK only: the gradients written out and computed on the host from the step's inputs
+    /// ([`topk_grads_host`]); the CPU backend's path, where "reading" a tensor is a copy.
+    ClosedForm,
+}
+
+/// One step's gradients (plain device) and what it measured, before the optimiser.
+pub struct StepGrads {
+    pub w_enc: Tensor<2>,
+    pub b_enc: Tensor<1>,
+    pub w_dec: Tensor<2>,
+    pub b_dec: Tensor<1>,
+    /// `[2]`: reconstruction (Σ over d, mean over batch), auxiliary (already weighted).
+    pub losses: Tensor<1>,
+    /// Latents that fired in this batch, `[L]`.
+    pub fired: Tensor<1, Bool>,
+}
+
 /// One Adam step of the SAE on `x` (`[B, d]`, autodiff device, no gradient).
-/// `since_fired` lives on the plain device. Async for the CPU backend's top-k (a copy of the
-/// pre-activations, ready at once); on WebGPU it queues work and reads nothing.
+/// `since_fired` lives on the plain device. Async for the CPU backend, where a TopK step reads
+/// its inputs (copies, ready at once) and computes its gradients in closed form
+/// ([`GradPath::ClosedForm`]); on WebGPU it queues autodiff work and reads nothing.
 pub async fn sae_step(
     sae: Sae,
     optim: &mut ModuleOptimizer,
@@ -193,6 +266,310 @@ pub async fn sae_step(
     x: Tensor<2>,
     since_fired: Tensor<1>,
 ) -> StepOut {
+    let path = match kind {
+        StepKind::TopK { .. } if x.device().inner() == Device::flex() => GradPath::ClosedForm,
+        _ => GradPath::Autodiff,
+    };
+    let [b, _] = x.dims();
+    let g = step_grads(&sae, kind, x, &since_fired, path).await;
+    // Anthropic's recipe: drop the gradient component parallel to each (unit) decoder row, so
+    // the step moves the direction and the renormalisation below only corrects curvature.
+    let w = sae.w_dec.val().inner();
+    let parallel = (g.w_dec.clone() * w.clone()).sum_dim(1);
+    let mut grads = GradientsParams::new();
+    grads.register(sae.w_enc.id, g.w_enc);
+    grads.register(sae.b_enc.id, g.b_enc);
+    grads.register(sae.w_dec.id, g.w_dec - w * parallel);
+    grads.register(sae.b_dec.id, g.b_dec);
+    let sae = optim.step(lr, sae, grads);
+    let sae = Sae {
+        w_dec: sae
+            .w_dec
+            .map(|w| Tensor::from_inner(unit_rows(w.inner())).require_grad()),
+        ..sae
+    };
+    let since_fired = since_fired.add_scalar(b as f64).mask_fill(g.fired, 0.0);
+    StepOut {
+        sae,
+        since_fired,
+        losses: g.losses,
+    }
+}
+
+/// The gradients of one step's loss on `x` (`[B, d]`, autodiff device) by `path`
+/// ([`GradPath::ClosedForm`] needs [`StepKind::TopK`]; it falls back to autodiff otherwise).
+pub async fn step_grads(
+    sae: &Sae,
+    kind: StepKind,
+    x: Tensor<2>,
+    since_fired: &Tensor<1>,
+    path: GradPath,
+) -> StepGrads {
+    if let (
+        GradPath::ClosedForm,
+        StepKind::TopK {
+            k,
+            k_aux,
+            aux_coef,
+            dead_after,
+        },
+    ) = (path, kind)
+    {
+        if let Some(g) =
+            closed_form_grads(sae, x.clone(), since_fired, k, k_aux, aux_coef, dead_after).await
+        {
+            return g;
+        }
+    }
+    autodiff_grads(sae, kind, x, since_fired).await
+}
+
+async fn read_vec(t: Tensor<2>) -> Option<Vec<f32>> {
+    t.into_data_async().await.ok()?.try_into_vec::<f32>().ok()
+}
+
+/// [`GradPath::ClosedForm`]: reads the inputs, computes the dense pre-activations with burn
+/// (the step's one large product) and the rest with [`topk_grads_host`]. `None` if a read fails.
+async fn closed_form_grads(
+    sae: &Sae,
+    x: Tensor<2>,
+    since_fired: &Tensor<1>,
+    k: usize,
+    k_aux: usize,
+    aux_coef: f64,
+    dead_after: f64,
+) -> Option<StepGrads> {
+    let x = x.inner();
+    let device = x.device();
+    let d = x.dims()[1];
+    let latents = sae.latents();
+    let w_enc = sae.w_enc.val().inner();
+    let b_enc = sae.b_enc.val().inner();
+    let b_dec = sae.b_dec.val().inner();
+    let pre = (x.clone() - b_dec.clone().unsqueeze::<2>()).matmul(w_enc.clone().transpose())
+        + b_enc.unsqueeze::<2>();
+    let dead = if aux_coef > 0.0 {
+        let dead = since_fired.clone().greater_equal_elem(dead_after);
+        let v = dead
+            .into_data_async()
+            .await
+            .ok()?
+            .try_into_vec::<bool>()
+            .ok()?;
+        Some(v)
+    } else {
+        None
+    };
+    let inputs = TopkInputs {
+        x: &read_vec(x).await?,
+        pre: &read_vec(pre).await?,
+        w_enc: &read_vec(w_enc).await?,
+        w_dec: &read_vec(sae.w_dec.val().inner()).await?,
+        b_dec: &read_vec(b_dec.unsqueeze::<2>()).await?,
+        dead: dead.as_deref(),
+        d,
+        k,
+        k_aux,
+        aux_coef: aux_coef as f32,
+    };
+    let h = topk_grads_host(&inputs);
+    let t2 =
+        |v: Vec<f32>, rows: usize| Tensor::<2>::from_data(TensorData::new(v, [rows, d]), &device);
+    let t1 = |v: Vec<f32>| {
+        let n = v.len();
+        Tensor::<1>::from_data(TensorData::new(v, [n]), &device)
+    };
+    Some(StepGrads {
+        w_enc: t2(h.w_enc, latents),
+        b_enc: t1(h.b_enc),
+        w_dec: t2(h.w_dec, latents),
+        b_dec: t1(h.b_dec),
+        losses: t1(vec![h.recon, h.aux]),
+        fired: Tensor::from_data(TensorData::new(h.fired, [latents]), &device),
+    })
+}
+
+/// The inputs of one TopK step, row-major on the host.
+pub struct TopkInputs<'a> {
+    /// `[B, d]`.
+    pub x: &'a [f32],
+    /// Dense pre-activations `(x − b_dec) · w_encᵀ + b_enc`, `[B, L]`.
+    pub pre: &'a [f32],
+    /// `[L, d]`.
+    pub w_enc: &'a [f32],
+    /// `[L, d]`.
+    pub w_dec: &'a [f32],
+    /// `[d]`.
+    pub b_dec: &'a [f32],
+    /// Dead latents (AuxK on), `[L]`; `None`: no AuxK term.
+    pub dead: Option<&'a [bool]>,
+    pub d: usize,
+    pub k: usize,
+    pub k_aux: usize,
+    pub aux_coef: f32,
+}
+
+/// What [`topk_grads_host`] returns: the four gradients, the two loss terms, the fired latents.
+pub struct HostGrads {
+    pub w_enc: Vec<f32>,
+    pub b_enc: Vec<f32>,
+    pub w_dec: Vec<f32>,
+    pub b_dec: Vec<f32>,
+    pub recon: f32,
+    pub aux: f32,
+    pub fired: Vec<bool>,
+}
+
+/// `y += a · x`.
+fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y += a * x;
+    }
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(a, b)| a * b).sum()
+}
+
+/// The TopK SAE's gradients written out, O(B·k·d) beyond the given pre-activations. With
+/// `z = ReLU` of each sample's k largest pre-activations (ties to the lower latent, as
+/// [`top_k_rows`]), `x̂ = b_dec + Σ_j z_j · w_dec[i_j]` and `L = mean_b ‖x − x̂‖²`:
+/// `g = ∂L/∂x̂ = −2 (x − x̂) / B`; `∂w_dec[i_j] += z_j g`; `g_j = g · w_dec[i_j]` where `z_j > 0`;
+/// `∂w_enc[i_j] += g_j (x − b_dec)`, `∂b_enc[i_j] += g_j`; `∂b_dec = Σ_b g − Σ_j g_j w_enc[i_j]`
+/// (b_dec is subtracted before encoding). AuxK (`dead` given, Gao et al. §A.2): the k_aux
+/// largest positive pre-activations among dead latents reconstruct `e = x − x̂` (held fixed) as
+/// `ê = Σ z_j w_dec[i_j]`, loss `c · mean_b ‖ê − e‖² / Var(e)`, with `b_dec` held fixed on that
+/// path: the same chain rule with `g = 2c (ê − e) / (B · Var(e))` and no `∂b_dec` term.
+pub fn topk_grads_host(inp: &TopkInputs) -> HostGrads {
+    let d = inp.d;
+    let latents = inp.w_dec.len() / d.max(1);
+    let b = inp.x.len() / d.max(1);
+    let mut gw_enc = vec![0f32; latents * d];
+    let mut gw_dec = vec![0f32; latents * d];
+    let mut gb_enc = vec![0f32; latents];
+    let mut gb_dec = vec![0f32; d];
+    let mut fired = vec![false; latents];
+    let (vals, idx) = top_k_rows(inp.pre, latents, inp.k);
+    let k = inp.k.min(latents);
+    let scale = 2.0 / b as f32;
+    let row = |i: i32| -> std::ops::Range<usize> { i as usize * d..(i as usize + 1) * d };
+    let mut err = vec![0f32; b * d];
+    let mut xc = vec![0f32; d];
+    let mut g = vec![0f32; d];
+    let mut recon = 0f64;
+    for s in 0..b {
+        let x = &inp.x[s * d..(s + 1) * d];
+        for ((c, x), m) in xc.iter_mut().zip(x).zip(inp.b_dec) {
+            *c = x - m;
+        }
+        let e = &mut err[s * d..(s + 1) * d];
+        e.copy_from_slice(&xc);
+        let sel = s * k..(s + 1) * k;
+        for (&v, &i) in vals[sel.clone()].iter().zip(&idx[sel.clone()]) {
+            if v > 0.0 {
+                axpy(e, -v, &inp.w_dec[row(i)]);
+            }
+        }
+        recon += e.iter().map(|v| f64::from(v * v)).sum::<f64>();
+        for (g, e) in g.iter_mut().zip(e.iter()) {
+            *g = -scale * e;
+        }
+        axpy(&mut gb_dec, 1.0, &g);
+        for (&v, &i) in vals[sel.clone()].iter().zip(&idx[sel]) {
+            if v > 0.0 {
+                let r = row(i);
+                fired[i as usize] = true;
+                axpy(&mut gw_dec[r.clone()], v, &g);
+                let gj = dot(&g, &inp.w_dec[r.clone()]);
+                axpy(&mut gw_enc[r.clone()], gj, &xc);
+                gb_enc[i as usize] += gj;
+                axpy(&mut gb_dec, -gj, &inp.w_enc[r]);
+            }
+        }
+    }
+    let mut aux = 0f64;
+    if let Some(dead) = inp.dead {
+        // Var(e): Σ over d of the per-dimension variance over the batch (population).
+        let mut mean = vec![0f64; d];
+        for e in err.chunks_exact(d) {
+            for (m, e) in mean.iter_mut().zip(e) {
+                *m += f64::from(*e);
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= b as f64);
+        let var = err
+            .chunks_exact(d)
+            .map(|e| {
+                e.iter()
+                    .zip(&mean)
+                    .map(|(e, m)| (f64::from(*e) - m).powi(2))
+                    .sum::<f64>()
+            })
+            .sum::<f64>()
+            / b as f64
+            + 1e-12;
+        let masked: Vec<f32> = inp
+            .pre
+            .chunks_exact(latents)
+            .flat_map(|r| {
+                r.iter()
+                    .zip(dead)
+                    .map(|(&v, &dd)| if dd { v.max(0.0) } else { 0.0 })
+            })
+            .collect();
+        let ka = inp.k_aux.min(latents);
+        let (avals, aidx) = top_k_rows(&masked, latents, ka);
+        let gscale = (2.0 * f64::from(inp.aux_coef) / (b as f64 * var)) as f32;
+        let mut e_hat = vec![0f32; d];
+        for s in 0..b {
+            let x = &inp.x[s * d..(s + 1) * d];
+            for ((c, x), m) in xc.iter_mut().zip(x).zip(inp.b_dec) {
+                *c = x - m;
+            }
+            e_hat.fill(0.0);
+            let sel = s * ka..(s + 1) * ka;
+            for (&v, &i) in avals[sel.clone()].iter().zip(&aidx[sel.clone()]) {
+                if v > 0.0 {
+                    axpy(&mut e_hat, v, &inp.w_dec[row(i)]);
+                }
+            }
+            let e = &err[s * d..(s + 1) * d];
+            for ((g, h), e) in g.iter_mut().zip(&e_hat).zip(e) {
+                let diff = h - e;
+                aux += f64::from(diff * diff);
+                *g = gscale * diff;
+            }
+            for (&v, &i) in avals[sel.clone()].iter().zip(&aidx[sel]) {
+                if v > 0.0 {
+                    let r = row(i);
+                    axpy(&mut gw_dec[r.clone()], v, &g);
+                    let gj = dot(&g, &inp.w_dec[r.clone()]);
+                    axpy(&mut gw_enc[r], gj, &xc);
+                    gb_enc[i as usize] += gj;
+                }
+            }
+        }
+        aux = aux / b as f64 / var * f64::from(inp.aux_coef);
+    }
+    HostGrads {
+        w_enc: gw_enc,
+        b_enc: gb_enc,
+        w_dec: gw_dec,
+        b_dec: gb_dec,
+        recon: (recon / b as f64) as f32,
+        aux: aux as f32,
+        fired,
+    }
+}
+
+/// [`GradPath::Autodiff`]: the loss through burn's autodiff (the TopK winners chosen outside
+/// the graph, their rows gathered inside it).
+async fn autodiff_grads(
+    sae: &Sae,
+    kind: StepKind,
+    x: Tensor<2>,
+    since_fired: &Tensor<1>,
+) -> StepGrads {
     let [b, _d] = x.dims();
     let latents = sae.latents();
     let xc = x.clone() - sae.b_dec.val().unsqueeze::<2>();
@@ -275,29 +652,20 @@ pub async fn sae_step(
         Some(a) => recon_loss.clone() + a,
         None => recon_loss.clone(),
     };
-    let mut grads = GradientsParams::from_grads(total.backward(), &sae);
-    // Anthropic's recipe: drop the gradient component parallel to each (unit) decoder row, so
-    // the step moves the direction and the renormalisation below only corrects curvature.
-    if let Some(g) = grads.remove::<2>(sae.w_dec.id) {
-        let w = sae.w_dec.val().inner();
-        let parallel = (g.clone() * w.clone()).sum_dim(1);
-        grads.register::<2>(sae.w_dec.id, g - w * parallel);
-    }
-    let sae = optim.step(lr, sae, grads);
-    let sae = Sae {
-        w_dec: sae
-            .w_dec
-            .map(|w| Tensor::from_inner(unit_rows(w.inner())).require_grad()),
-        ..sae
-    };
-    let since_fired = since_fired.add_scalar(b as f64).mask_fill(fired, 0.0);
-    let aux = aux_loss.map_or_else(
-        || Tensor::<1>::zeros([1], &recon_loss.device()).inner(),
-        |a| a.inner(),
-    );
-    StepOut {
-        sae,
-        since_fired,
+    let mut grads = GradientsParams::from_grads(total.backward(), sae);
+    let device = recon_loss.device().inner();
+    let mut take2 = |id| grads.remove::<2>(id);
+    let w_enc = take2(sae.w_enc.id);
+    let w_dec = take2(sae.w_dec.id);
+    let b_enc = grads.remove::<1>(sae.b_enc.id);
+    let b_dec = grads.remove::<1>(sae.b_dec.id);
+    let aux = aux_loss.map_or_else(|| Tensor::<1>::zeros([1], &device), |a| a.inner());
+    StepGrads {
+        w_enc: w_enc.unwrap_or_else(|| sae.w_enc.val().inner().zeros_like()),
+        b_enc: b_enc.unwrap_or_else(|| sae.b_enc.val().inner().zeros_like()),
+        w_dec: w_dec.unwrap_or_else(|| sae.w_dec.val().inner().zeros_like()),
+        b_dec: b_dec.unwrap_or_else(|| sae.b_dec.val().inner().zeros_like()),
         losses: Tensor::cat(vec![recon_loss.inner(), aux], 0),
+        fired,
     }
 }

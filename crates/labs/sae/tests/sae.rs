@@ -7,8 +7,8 @@ use neurolab_base::field::{from_pairs, to_pairs};
 use neurolab_base::LabConfig as _;
 use neurolab_grok::backend_cpu;
 use neurolab_sae::{
-    sae_step, top_k, top_k_rows, ClampInput, ClampOp, ClampRequest, Decomposition, Sae, SaeConfig,
-    SaeKind, SaeSource, Snmf, StepKind, Target, TransformerSite,
+    sae_step, step_grads, top_k, top_k_rows, ClampInput, ClampOp, ClampRequest, Decomposition,
+    GradPath, Sae, SaeConfig, SaeKind, SaeSource, Snmf, StepKind, Target, TransformerSite,
 };
 use pollster::block_on;
 
@@ -581,6 +581,74 @@ fn link_pairs_round_trip_and_reject_unknowns() {
         serde_json::to_value(SaeSource::GrokMlp).unwrap(),
         serde_json::json!("grok-mlp")
     );
+}
+
+fn flat<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().unwrap()
+}
+
+/// The CPU backend's closed-form TopK step (gradients written out, computed on the host) equals
+/// burn's autodiff through the same selection: both loss terms, the fired latents and every
+/// gradient, with and without AuxK, with winners that ReLU zeroes (k near L) and ties.
+#[test]
+fn closed_form_topk_gradients_equal_autodiff() {
+    let device = backend_cpu();
+    let ad = device.clone().autodiff();
+    for (d, latents, k, k_aux, aux_coef, ties) in [
+        (16usize, 64usize, 4usize, 8usize, 0.0, false),
+        (16, 64, 4, 8, 1.0 / 32.0, false),
+        (32, 96, 7, 16, 0.5, false),
+        (8, 16, 13, 6, 1.0, false),
+        (8, 24, 5, 6, 0.25, true),
+    ] {
+        let mut x = synthetic(40, d, 7 + d as u64);
+        if ties {
+            // Few levels: many equal pre-activations within a row.
+            x = x.mul_scalar(1.5).round().div_scalar(1.5);
+        }
+        let sae = Sae::new(latents, x.clone().mean_dim(0).reshape([d]), 1, &ad);
+        // Every other latent counts as dead, so AuxK has work.
+        let since: Vec<f32> = (0..latents)
+            .map(|i| if i % 2 == 0 { 5000.0 } else { 0.0 })
+            .collect();
+        let since = Tensor::<1>::from_data(TensorData::new(since, [latents]), &device);
+        let kind = StepKind::TopK {
+            k,
+            k_aux,
+            aux_coef,
+            dead_after: 1000.0,
+        };
+        let xa = Tensor::<2>::from_inner(x);
+        let a = block_on(step_grads(
+            &sae,
+            kind,
+            xa.clone(),
+            &since,
+            GradPath::Autodiff,
+        ));
+        let c = block_on(step_grads(&sae, kind, xa, &since, GradPath::ClosedForm));
+        let case = format!("d {d}, L {latents}, k {k}, aux {aux_coef}, ties {ties}");
+        let close = |what: &str, want: Vec<f32>, got: Vec<f32>| {
+            assert_eq!(want.len(), got.len(), "{what} ({case})");
+            let scale = want.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+            let worst = want
+                .iter()
+                .zip(&got)
+                .map(|(w, g)| (w - g).abs())
+                .fold(0f32, f32::max);
+            assert!(
+                worst <= 1e-5 * scale,
+                "{what}: worst difference {worst:e} against a largest magnitude {scale:e} ({case})"
+            );
+        };
+        close("losses", flat(a.losses), flat(c.losses));
+        close("w_enc", flat(a.w_enc), flat(c.w_enc));
+        close("b_enc", flat(a.b_enc), flat(c.b_enc));
+        close("w_dec", flat(a.w_dec), flat(c.w_dec));
+        close("b_dec", flat(a.b_dec), flat(c.b_dec));
+        let fired = |t: Tensor<1, Bool>| t.into_data().try_to_vec::<bool>().unwrap();
+        assert_eq!(fired(a.fired), fired(c.fired), "fired ({case})");
+    }
 }
 
 /// The CPU's partial top-k selection picks what a stable descending sort picks, in its order —
