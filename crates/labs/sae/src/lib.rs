@@ -15,6 +15,8 @@ mod decomposition;
 #[cfg(feature = "compute")]
 pub mod export;
 #[cfg(feature = "compute")]
+mod host;
+#[cfg(feature = "compute")]
 mod model;
 pub mod report;
 #[cfg(feature = "compute")]
@@ -31,9 +33,10 @@ pub use control::{SaeAnswer, SaeControl};
 #[cfg(feature = "compute")]
 pub use decomposition::{Decomposition, CLAMP_MAX, SNMF_ACTIVE};
 #[cfg(feature = "compute")]
+pub use host::{top_k_rows, topk_grads_host, HostGrads, TopkInputs};
+#[cfg(feature = "compute")]
 pub use model::{
-    sae_step, step_grads, top_k, top_k_rows, topk_grads_host, unit_rows, GradPath, HostGrads, Sae,
-    StepGrads, StepKind, StepOut, TopkInputs,
+    sae_step, step_grads, top_k, unit_rows, GradPath, Sae, StepGrads, StepKind, StepOut,
 };
 pub use report::*;
 #[cfg(feature = "compute")]

@@ -8,7 +8,9 @@
 //! pick the k winners; the winners' pre-activations are then recomputed with gradients from the
 //! selected encoder rows, and the reconstruction sums the k selected decoder rows. Every other
 //! latent has zero gradient in a TopK SAE, so this is the same gradient as the dense version,
-//! at O(B·k·d) instead of O(B·L·d) for everything but the one dense encoder product.
+//! at O(B·k·d) instead of O(B·L·d) for everything but the one dense encoder product. On the
+//! CPU backend ([`GradPath::ClosedForm`]) the pick and the gradients are written out on the host
+//! (`crate::host`, every core natively) with no autodiff graph; on WebGPU through autodiff.
 
 use burn::module::{Module, Param};
 use burn::optim::{GradientsParams, ModuleOptimizer};
@@ -16,6 +18,8 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 use burn::tensor::IndexingUpdateOp;
 use neurolab_base::rng::SeededRng;
+
+use crate::host::{top_k_rows, topk_grads_host, TopkInputs};
 
 const INIT_STREAM: u64 = 41;
 
@@ -137,76 +141,6 @@ pub async fn top_k(x: Tensor<2>, k: usize) -> (Tensor<2>, Tensor<2, Int>) {
         }
     }
     x.topk_with_indices(k, 1)
-}
-
-/// [`top_k`] on row-major `values` with `cols` columns: per row the k largest (ties to the lower
-/// column), largest first, as `(values, column indices)` flattened `[rows, k]`.
-///
-/// One pass per row over a k-entry min-heap of keys: a key packs the value's total order
-/// (`f32::total_cmp`) above the complement of its column, so a larger key is a larger value or,
-/// for equal values, the lower column. Almost every entry loses its one comparison with the
-/// heap's smallest key; only the winners are sorted.
-pub fn top_k_rows(values: &[f32], cols: usize, k: usize) -> (Vec<f32>, Vec<i32>) {
-    let rows = values.len() / cols.max(1);
-    let k = k.min(cols);
-    let mut out_vals = Vec::with_capacity(rows * k);
-    let mut out_idx = Vec::with_capacity(rows * k);
-    if k == 0 {
-        return (out_vals, out_idx);
-    }
-    let key = |v: f32, j: usize| -> u64 {
-        let bits = v.to_bits();
-        // Negative values: all bits flipped; others: the sign bit set. Unsigned order of the
-        // result is total_cmp's order.
-        let ord = if bits >> 31 == 1 {
-            !bits
-        } else {
-            bits | 0x8000_0000
-        };
-        (u64::from(ord) << 32) | u64::from(u32::MAX - j as u32)
-    };
-    let mut heap: Vec<u64> = Vec::with_capacity(k);
-    for row in values.chunks_exact(cols) {
-        heap.clear();
-        heap.extend(row[..k].iter().enumerate().map(|(j, &v)| key(v, j)));
-        for i in (0..k / 2).rev() {
-            sift_down(&mut heap, i);
-        }
-        for (j, &v) in row.iter().enumerate().skip(k) {
-            let kj = key(v, j);
-            if kj > heap[0] {
-                heap[0] = kj;
-                sift_down(&mut heap, 0);
-            }
-        }
-        heap.sort_unstable_by(|a, b| b.cmp(a));
-        for &h in &heap {
-            let j = (u32::MAX - h as u32) as usize;
-            out_vals.push(row[j]);
-            out_idx.push(j as i32);
-        }
-    }
-    (out_vals, out_idx)
-}
-
-/// Restores the min-heap property below `i`.
-fn sift_down(heap: &mut [u64], mut i: usize) {
-    let n = heap.len();
-    loop {
-        let (l, r) = (2 * i + 1, 2 * i + 2);
-        let mut m = i;
-        if l < n && heap[l] < heap[m] {
-            m = l;
-        }
-        if r < n && heap[r] < heap[m] {
-            m = r;
-        }
-        if m == i {
-            return;
-        }
-        heap.swap(i, m);
-        i = m;
-    }
 }
 
 /// Hyper-parameters of one SAE step.
@@ -387,179 +321,6 @@ async fn closed_form_grads(
         losses: t1(vec![h.recon, h.aux]),
         fired: Tensor::from_data(TensorData::new(h.fired, [latents]), &device),
     })
-}
-
-/// The inputs of one TopK step, row-major on the host.
-pub struct TopkInputs<'a> {
-    /// `[B, d]`.
-    pub x: &'a [f32],
-    /// Dense pre-activations `(x − b_dec) · w_encᵀ + b_enc`, `[B, L]`.
-    pub pre: &'a [f32],
-    /// `[L, d]`.
-    pub w_enc: &'a [f32],
-    /// `[L, d]`.
-    pub w_dec: &'a [f32],
-    /// `[d]`.
-    pub b_dec: &'a [f32],
-    /// Dead latents (AuxK on), `[L]`; `None`: no AuxK term.
-    pub dead: Option<&'a [bool]>,
-    pub d: usize,
-    pub k: usize,
-    pub k_aux: usize,
-    pub aux_coef: f32,
-}
-
-/// What [`topk_grads_host`] returns: the four gradients, the two loss terms, the fired latents.
-pub struct HostGrads {
-    pub w_enc: Vec<f32>,
-    pub b_enc: Vec<f32>,
-    pub w_dec: Vec<f32>,
-    pub b_dec: Vec<f32>,
-    pub recon: f32,
-    pub aux: f32,
-    pub fired: Vec<bool>,
-}
-
-/// `y += a · x`.
-fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
-    for (y, x) in y.iter_mut().zip(x) {
-        *y += a * x;
-    }
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(a, b)| a * b).sum()
-}
-
-/// The TopK SAE's gradients written out, O(B·k·d) beyond the given pre-activations. With
-/// `z = ReLU` of each sample's k largest pre-activations (ties to the lower latent, as
-/// [`top_k_rows`]), `x̂ = b_dec + Σ_j z_j · w_dec[i_j]` and `L = mean_b ‖x − x̂‖²`:
-/// `g = ∂L/∂x̂ = −2 (x − x̂) / B`; `∂w_dec[i_j] += z_j g`; `g_j = g · w_dec[i_j]` where `z_j > 0`;
-/// `∂w_enc[i_j] += g_j (x − b_dec)`, `∂b_enc[i_j] += g_j`; `∂b_dec = Σ_b g − Σ_j g_j w_enc[i_j]`
-/// (b_dec is subtracted before encoding). AuxK (`dead` given, Gao et al. §A.2): the k_aux
-/// largest positive pre-activations among dead latents reconstruct `e = x − x̂` (held fixed) as
-/// `ê = Σ z_j w_dec[i_j]`, loss `c · mean_b ‖ê − e‖² / Var(e)`, with `b_dec` held fixed on that
-/// path: the same chain rule with `g = 2c (ê − e) / (B · Var(e))` and no `∂b_dec` term.
-pub fn topk_grads_host(inp: &TopkInputs) -> HostGrads {
-    let d = inp.d;
-    let latents = inp.w_dec.len() / d.max(1);
-    let b = inp.x.len() / d.max(1);
-    let mut gw_enc = vec![0f32; latents * d];
-    let mut gw_dec = vec![0f32; latents * d];
-    let mut gb_enc = vec![0f32; latents];
-    let mut gb_dec = vec![0f32; d];
-    let mut fired = vec![false; latents];
-    let (vals, idx) = top_k_rows(inp.pre, latents, inp.k);
-    let k = inp.k.min(latents);
-    let scale = 2.0 / b as f32;
-    let row = |i: i32| -> std::ops::Range<usize> { i as usize * d..(i as usize + 1) * d };
-    let mut err = vec![0f32; b * d];
-    let mut xc = vec![0f32; d];
-    let mut g = vec![0f32; d];
-    let mut recon = 0f64;
-    for s in 0..b {
-        let x = &inp.x[s * d..(s + 1) * d];
-        for ((c, x), m) in xc.iter_mut().zip(x).zip(inp.b_dec) {
-            *c = x - m;
-        }
-        let e = &mut err[s * d..(s + 1) * d];
-        e.copy_from_slice(&xc);
-        let sel = s * k..(s + 1) * k;
-        for (&v, &i) in vals[sel.clone()].iter().zip(&idx[sel.clone()]) {
-            if v > 0.0 {
-                axpy(e, -v, &inp.w_dec[row(i)]);
-            }
-        }
-        recon += e.iter().map(|v| f64::from(v * v)).sum::<f64>();
-        for (g, e) in g.iter_mut().zip(e.iter()) {
-            *g = -scale * e;
-        }
-        axpy(&mut gb_dec, 1.0, &g);
-        for (&v, &i) in vals[sel.clone()].iter().zip(&idx[sel]) {
-            if v > 0.0 {
-                let r = row(i);
-                fired[i as usize] = true;
-                axpy(&mut gw_dec[r.clone()], v, &g);
-                let gj = dot(&g, &inp.w_dec[r.clone()]);
-                axpy(&mut gw_enc[r.clone()], gj, &xc);
-                gb_enc[i as usize] += gj;
-                axpy(&mut gb_dec, -gj, &inp.w_enc[r]);
-            }
-        }
-    }
-    let mut aux = 0f64;
-    if let Some(dead) = inp.dead {
-        // Var(e): Σ over d of the per-dimension variance over the batch (population).
-        let mut mean = vec![0f64; d];
-        for e in err.chunks_exact(d) {
-            for (m, e) in mean.iter_mut().zip(e) {
-                *m += f64::from(*e);
-            }
-        }
-        mean.iter_mut().for_each(|m| *m /= b as f64);
-        let var = err
-            .chunks_exact(d)
-            .map(|e| {
-                e.iter()
-                    .zip(&mean)
-                    .map(|(e, m)| (f64::from(*e) - m).powi(2))
-                    .sum::<f64>()
-            })
-            .sum::<f64>()
-            / b as f64
-            + 1e-12;
-        let masked: Vec<f32> = inp
-            .pre
-            .chunks_exact(latents)
-            .flat_map(|r| {
-                r.iter()
-                    .zip(dead)
-                    .map(|(&v, &dd)| if dd { v.max(0.0) } else { 0.0 })
-            })
-            .collect();
-        let ka = inp.k_aux.min(latents);
-        let (avals, aidx) = top_k_rows(&masked, latents, ka);
-        let gscale = (2.0 * f64::from(inp.aux_coef) / (b as f64 * var)) as f32;
-        let mut e_hat = vec![0f32; d];
-        for s in 0..b {
-            let x = &inp.x[s * d..(s + 1) * d];
-            for ((c, x), m) in xc.iter_mut().zip(x).zip(inp.b_dec) {
-                *c = x - m;
-            }
-            e_hat.fill(0.0);
-            let sel = s * ka..(s + 1) * ka;
-            for (&v, &i) in avals[sel.clone()].iter().zip(&aidx[sel.clone()]) {
-                if v > 0.0 {
-                    axpy(&mut e_hat, v, &inp.w_dec[row(i)]);
-                }
-            }
-            let e = &err[s * d..(s + 1) * d];
-            for ((g, h), e) in g.iter_mut().zip(&e_hat).zip(e) {
-                let diff = h - e;
-                aux += f64::from(diff * diff);
-                *g = gscale * diff;
-            }
-            for (&v, &i) in avals[sel.clone()].iter().zip(&aidx[sel]) {
-                if v > 0.0 {
-                    let r = row(i);
-                    axpy(&mut gw_dec[r.clone()], v, &g);
-                    let gj = dot(&g, &inp.w_dec[r.clone()]);
-                    axpy(&mut gw_enc[r], gj, &xc);
-                    gb_enc[i as usize] += gj;
-                }
-            }
-        }
-        aux = aux / b as f64 / var * f64::from(inp.aux_coef);
-    }
-    HostGrads {
-        w_enc: gw_enc,
-        b_enc: gb_enc,
-        w_dec: gw_dec,
-        b_dec: gb_dec,
-        recon: (recon / b as f64) as f32,
-        aux: aux as f32,
-        fired,
-    }
 }
 
 /// [`GradPath::Autodiff`]: the loss through burn's autodiff (the TopK winners chosen outside

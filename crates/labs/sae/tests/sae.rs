@@ -662,12 +662,18 @@ fn partial_top_k_equals_the_sort_including_ties() {
         (10, 10, 2),
         (33, 1, 0),
         (8, 3, 1),
+        // Wide rows (the 16-entry blocks, the parallel rows) and a ragged tail.
+        (1024, 32, 0),
+        (300, 20, 4),
+        // Signed zeros: -0.0 sorts below 0.0 in total order, and ±1 around them.
+        (100, 12, u32::MAX),
     ] {
-        let rows = 9;
-        // levels > 0: values from a few levels only (many ties); 0: continuous.
+        let rows = 37;
+        // levels > 0: values from a few levels only (many ties); 0: continuous; MAX: ±0, ±1.
         let values: Vec<f32> = (0..rows * cols)
             .map(|_| match levels {
                 0 => rng.normal() as f32,
+                u32::MAX => [-0.0, 0.0, 1.0, -1.0][(rng.uniform() * 4.0) as usize % 4],
                 n => (rng.uniform() * f64::from(n)).floor() as f32,
             })
             .collect();
