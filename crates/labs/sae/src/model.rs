@@ -415,9 +415,8 @@ async fn autodiff_grads(
     };
     let mut grads = GradientsParams::from_grads(total.backward(), sae);
     let device = recon_loss.device().inner();
-    let mut take2 = |id| grads.remove::<2>(id);
-    let w_enc = take2(sae.w_enc.id);
-    let w_dec = take2(sae.w_dec.id);
+    let w_enc = grads.remove::<2>(sae.w_enc.id);
+    let w_dec = grads.remove::<2>(sae.w_dec.id);
     let b_enc = grads.remove::<1>(sae.b_enc.id);
     let b_dec = grads.remove::<1>(sae.b_dec.id);
     let aux = aux_loss.map_or_else(|| Tensor::<1>::zeros([1], &device), |a| a.inner());
