@@ -11,7 +11,8 @@
 //! - [`msg`]: the lab-generic halves of the page ⇄ worker protocol;
 //! - [`finite`]: reports never carry NaN/Inf across the protocol;
 //! - [`curve`]: a run's headline curves from its reports, and how two runs' curves compare;
-//! - [`rng`]: seeded portable randomness.
+//! - [`rng`]: seeded portable randomness;
+//! - `rows` (feature `tensors`): row-parallel loops for host-side training steps (rayon natively).
 //!
 //! Must not depend on burn, leptos, web-sys or wasm-bindgen, nor on any lab.
 
@@ -24,6 +25,8 @@ pub mod finite;
 pub mod lab;
 pub mod msg;
 pub mod rng;
+#[cfg(feature = "tensors")]
+pub mod rows;
 pub mod run;
 pub mod script;
 #[cfg(feature = "tensors")]

@@ -26,7 +26,7 @@ async fn cpu_training_lowers_the_loss() {
     assert_eq!(start.step, 0);
     assert!(start.train_loss.is_finite());
     for _ in 0..5 {
-        session.train_step();
+        session.train_step().await;
     }
     let after = session.metrics().await.expect("readback");
     assert_eq!(after.step, 5);

@@ -29,7 +29,7 @@ async fn webgpu_training_lowers_the_loss() {
     let mut session = GrokSession::new(config, device.clone()).expect("valid config");
     let start = session.metrics().await.expect("readback");
     for _ in 0..5 {
-        session.train_step();
+        session.train_step().await;
     }
     let after = session.metrics().await.expect("readback");
     assert!(after.train_loss.is_finite() && start.train_loss.is_finite());

@@ -374,10 +374,16 @@ pub fn bench(steps: u32, backends: &[String]) -> Result<Vec<Value>, CliError> {
             // The sessions side by side, advanced in alternating chunks of 50 steps and each
             // chunk timed: drift on the machine (measured: runs in one process differ up to 2×
             // in turn) falls on all alike. With and without the analysis; also through autodiff
-            // instead of the closed-form gradients (what each trained with before).
-            let variants = vec![(preset.analyse_every, true), (0, true), (0, false)];
+            // instead of the closed-form gradients (what each trained with before) and, for the
+            // MLP on the CPU backend, the closed form through burn's tensor ops instead of the
+            // host step (what the CPU backend ran before it; the WebGPU path).
+            let mut variants = vec![(preset.analyse_every, true, true), (0, true, true)];
+            if label.starts_with("mlp") && backend == "cpu" {
+                variants.push((0, true, false));
+            }
+            variants.push((0, false, true));
             let mut sessions = Vec::new();
-            for &(ana, fused) in &variants {
+            for &(ana, fused, host) in &variants {
                 let config = GrokConfig {
                     analyse_every: ana,
                     steps: steps + 3,
@@ -386,6 +392,7 @@ pub fn bench(steps: u32, backends: &[String]) -> Result<Vec<Value>, CliError> {
                 let mut session = GrokSession::new(config, env.device.clone())
                     .map_err(|e| CliError::Lab(e.to_string()))?;
                 session.set_fused(fused);
+                session.set_host(host);
                 // Warm-up: the first steps allocate and (on wgpu) compile kernels.
                 block(session.advance(Chunk {
                     units: 3,
@@ -404,8 +411,12 @@ pub fn bench(steps: u32, backends: &[String]) -> Result<Vec<Value>, CliError> {
                 }
                 done += units;
             }
-            for ((ana, fused), wall) in variants.into_iter().zip(walls) {
-                let gradients = if fused { "closed form" } else { "autodiff" };
+            for ((ana, fused, host), wall) in variants.into_iter().zip(walls) {
+                let gradients = match (fused, host) {
+                    (false, _) => "autodiff",
+                    (true, true) => "closed form",
+                    (true, false) => "closed form (burn ops)",
+                };
                 println!(
                     "{label},{},{ana},{gradients},{steps},{wall:.3},{:.2}",
                     env.info.adapter,

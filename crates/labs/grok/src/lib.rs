@@ -13,6 +13,8 @@ pub mod config;
 pub mod control;
 pub mod data;
 #[cfg(feature = "compute")]
+pub mod host;
+#[cfg(feature = "compute")]
 mod model;
 #[cfg(feature = "compute")]
 pub mod params;

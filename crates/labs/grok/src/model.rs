@@ -4,6 +4,7 @@
 //! Weight layout is `x · W` (input dimension first); the safetensors export uses the field names.
 
 use crate::config::{Activation, GrokConfig, LossKind};
+use crate::host::Columns;
 use burn::module::Param;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
@@ -93,6 +94,8 @@ pub struct Pairs {
     pub a: Tensor<1, Int>,
     pub b: Tensor<1, Int>,
     pub onehot: Tensor<2>,
+    /// The same pairs on the host, for the CPU backend's MLP step ([`crate::host`]).
+    pub host: std::sync::Arc<Columns>,
 }
 
 impl Pairs {
@@ -108,6 +111,7 @@ impl Pairs {
             a: column(a.to_vec()),
             b: column(b.to_vec()),
             onehot: Tensor::from_data(TensorData::new(onehot, [n, p]), device),
+            host: std::sync::Arc::new(Columns::new(a, b, y, p)),
         }
     }
 }

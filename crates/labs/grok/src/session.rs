@@ -9,6 +9,7 @@
 //! a NaN/Inf and answers its controls. Same code natively and in wasm.
 
 use super::data::Dataset;
+use super::host;
 use super::model::{mean_loss, GrokModel, Mlp, Pairs, Transformer};
 use super::params::{Decay, Grokfast, NamedParams, SquaredNorm};
 use crate::analysis::{self, NeuronFourier};
@@ -189,6 +190,10 @@ pub struct GrokSession {
     /// Ablated hidden neurons (sorted) and their mask (`None` when nothing is ablated).
     ablated: Vec<u32>,
     mask: Option<Tensor<1>>,
+    /// The same mask on the host (the CPU backend's MLP step).
+    host_mask: Option<Vec<f32>>,
+    /// The CPU backend's MLP step's buffers, kept between steps.
+    scratch: host::Scratch,
     initial: Option<Initial>,
     /// Bytes one checkpoint holds (parameters, two Adam moments, the EMA).
     checkpoint_size: u64,
@@ -198,6 +203,9 @@ pub struct GrokSession {
     /// Gradients in closed form ([`Mlp::grads`], [`Transformer::grads`]) instead of through
     /// autodiff.
     fused: bool,
+    /// On the CPU backend, the MLP's closed form on the host ([`host::mlp_grads`]) instead of
+    /// through burn's tensor ops.
+    use_host: bool,
 }
 
 impl GrokSession {
@@ -234,9 +242,12 @@ impl GrokSession {
             pending: config.forks.clone(),
             fourier: None,
             fused: true,
+            use_host: true,
             config,
             ablated: Vec::new(),
             mask: None,
+            host_mask: None,
+            scratch: host::Scratch::default(),
             initial: None,
             checkpoint_size,
         };
@@ -256,6 +267,11 @@ impl GrokSession {
     /// (the default): for the tests that compare the two and the benchmark's before/after.
     pub fn set_fused(&mut self, fused: bool) {
         self.fused = fused;
+    }
+    /// With closed-form gradients on the CPU backend, the MLP's on the host (`true`, the default)
+    /// or through burn's tensor ops (`false`, the WebGPU path): for the tests that compare them.
+    pub fn set_host(&mut self, host: bool) {
+        self.use_host = host;
     }
     /// The first run's step.
     pub fn step_count(&self) -> u32 {
@@ -308,11 +324,12 @@ impl GrokSession {
     }
 
     /// One full-batch AdamW step of every unfinished run (with the Grokfast filter when on).
-    /// Queues work; reads nothing.
-    pub fn train_step(&mut self) {
+    /// On WebGPU it queues work and reads nothing; on the CPU backend the MLP's step reads its
+    /// weights (a copy; the future is ready at once).
+    pub async fn train_step(&mut self) {
         for i in 0..self.runs.len() {
             if self.runs[i].step < self.config.steps {
-                self.train_run(i);
+                self.train_run(i).await;
             }
         }
         // Forks are validated when they are asked for; one that still fails is skipped.
@@ -336,10 +353,20 @@ impl GrokSession {
         Ok(())
     }
 
-    fn train_run(&mut self, i: usize) {
+    async fn train_run(&mut self, i: usize) {
         let lr = self.lr_at(self.runs[i].hyper.lr, self.runs[i].step);
+        let on_host =
+            self.fused && self.use_host && self.pairs.a.device() == Device::flex();
+        let host_grads = match self.runs[i].model() {
+            GrokModel::Mlp(m) if on_host => {
+                let mask = self.host_mask.as_deref();
+                host_mlp_grads(m, &self.pairs, mask, self.config.loss, &mut self.scratch).await
+            }
+            _ => None,
+        };
         // Both models' gradients in closed form (unless the autodiff path is asked for).
         let grads = match self.runs[i].model() {
+            _ if host_grads.is_some() => host_grads.expect("checked"),
             model if self.fused => {
                 let mask = self.mask.clone().map(|m| m.inner());
                 match model {
@@ -419,12 +446,15 @@ impl GrokSession {
         let mut sorted = neurons.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
-        self.mask = (!sorted.is_empty()).then(|| {
+        self.host_mask = (!sorted.is_empty()).then(|| {
             let mut mask = vec![1.0f32; size];
             for &i in &sorted {
                 mask[i as usize] = 0.0;
             }
-            Tensor::<1>::from_data(TensorData::new(mask, [size]), &self.train.a.device())
+            mask
+        });
+        self.mask = self.host_mask.as_ref().map(|mask| {
+            Tensor::<1>::from_data(TensorData::new(mask.clone(), [size]), &self.train.a.device())
         });
         self.ablated = sorted;
         Ok(())
@@ -1015,7 +1045,7 @@ impl Session for GrokSession {
             if self.finished() {
                 break;
             }
-            self.train_step();
+            self.train_step().await;
             synced = false;
             for i in 0..self.runs.len() {
                 let step = self.runs[i].step;
@@ -1120,6 +1150,40 @@ pub fn dominant_frequencies(values: &[f32], p: usize, size: usize) -> Vec<u32> {
         .into_iter()
         .map(|n: NeuronFourier| n.freq)
         .collect()
+}
+
+/// The MLP's gradients by [`host::mlp_grads`], as the optimiser takes them: reads the weights
+/// (on the CPU backend a copy) and uploads the two gradients. `None` if a read fails (the caller
+/// then takes burn's closed form).
+async fn host_mlp_grads(
+    m: &Mlp,
+    pairs: &Pairs,
+    mask: Option<&[f32]>,
+    loss: crate::config::LossKind,
+    scratch: &mut host::Scratch,
+) -> Option<GradientsParams> {
+    let w_in = m.w_in.val().inner();
+    let w_out = m.w_out.val().inner();
+    let device = w_in.device();
+    let ([rows, h], [_, p]) = (w_in.dims(), w_out.dims());
+    let inputs = host::MlpInputs {
+        w_in: &read2(w_in).await.ok()?,
+        w_out: &read2(w_out).await.ok()?,
+        mask,
+        quadratic: m.quadratic,
+        loss,
+    };
+    let (g_in, g_out) = host::mlp_grads(&inputs, &pairs.host, scratch);
+    let mut grads = GradientsParams::new();
+    grads.register(
+        m.w_in.id,
+        Tensor::<2>::from_data(TensorData::new(g_in, [rows, h]), &device),
+    );
+    grads.register(
+        m.w_out.id,
+        Tensor::<2>::from_data(TensorData::new(g_out, [h, p]), &device),
+    );
+    Some(grads)
 }
 
 /// A 2-D tensor read back as row-major values.

@@ -3,7 +3,7 @@
 use burn::module::Param;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
-use neurolab_grok::config::{GrokConfig, LossKind, ModelKind};
+use neurolab_grok::config::{Activation, GrokConfig, LossKind, ModelKind};
 use neurolab_grok::params::{Decay, NamedParams};
 use neurolab_grok::report::StepReport;
 use neurolab_grok::{backend_cpu, GrokModel, GrokSession};
@@ -23,7 +23,7 @@ fn run(config: &GrokConfig, steps: u32) -> Vec<StepReport> {
     let mut s = GrokSession::new(config.clone(), backend_cpu()).unwrap();
     let mut out = vec![block_on(s.metrics()).unwrap()];
     for _ in 0..steps {
-        s.train_step();
+        block_on(s.train_step());
         out.push(block_on(s.metrics()).unwrap());
     }
     out
@@ -178,7 +178,7 @@ fn mlp_preset_groks_within_its_budget() {
     let mut s = GrokSession::new(config.clone(), backend_cpu()).unwrap();
     let mut best = 0.0f32;
     while !s.finished() {
-        s.train_step();
+        block_on(s.train_step());
         if s.step_count() % 25 == 0 {
             let r = block_on(s.metrics()).unwrap();
             best = best.max(r.test_acc);
@@ -201,7 +201,7 @@ fn ablating_neurons_mid_run_moves_the_curves_and_restores() {
         c.lr = 1e-2;
         let mut s = GrokSession::new(c.clone(), backend_cpu()).unwrap();
         for _ in 0..30 {
-            s.train_step();
+            block_on(s.train_step());
         }
         let clean = block_on(s.metrics()).unwrap();
         let size = s.model().hidden_size() as u32;
@@ -540,9 +540,9 @@ fn weights(s: &GrokSession) -> Vec<f32> {
         .collect()
 }
 
-/// Each preset's closed-form step (the MLP's and the transformer's gradients written out)
-/// equals the autodiff step: the loss after each of a few AdamW steps (with weight decay and
-/// Grokfast) and every weight.
+/// Each preset's closed-form step (the MLP's and the transformer's gradients written out; the
+/// MLP's both on the host and through burn's tensor ops) equals the autodiff step: the loss after
+/// each of a few AdamW steps (with weight decay and Grokfast) and every weight.
 #[test]
 fn closed_form_steps_equal_the_autodiff_steps_on_the_presets() {
     for (preset, grokfast) in [
@@ -552,32 +552,65 @@ fn closed_form_steps_equal_the_autodiff_steps_on_the_presets() {
         (GrokConfig::preset_transformer(), true),
     ] {
         let mut c = preset;
-        let model = c.model;
         c.grokfast = grokfast;
-        let mut fused = GrokSession::new(c.clone(), backend_cpu()).unwrap();
-        let mut plain = GrokSession::new(c, backend_cpu()).unwrap();
-        plain.set_fused(false);
-        for step in 1..=3 {
-            fused.train_step();
-            plain.train_step();
-            let (f, p) = (
-                block_on(fused.metrics()).unwrap(),
-                block_on(plain.metrics()).unwrap(),
-            );
+        closed_forms_match_autodiff(&c, &[], &format!("grokfast {grokfast}"));
+    }
+}
+
+/// The MLP's host step and burn's closed form equal autodiff away from the preset as well:
+/// ReLU and quadratic, CE and MSE, with neurons ablated, on an odd-sized model.
+#[test]
+fn mlp_closed_forms_equal_autodiff_with_relu_mse_and_ablation() {
+    for activation in [Activation::Relu, Activation::Quadratic] {
+        for loss in [LossKind::Ce, LossKind::Mse] {
+            let mut c = small(ModelKind::Mlp);
+            c.p = 23;
+            c.hidden = 37;
+            c.activation = activation;
+            c.loss = loss;
+            c.lr = 1e-2;
+            let what = format!("{activation:?} {loss:?}");
+            closed_forms_match_autodiff(&c, &[0, 5, 36], &what);
+        }
+    }
+}
+
+/// Three steps of `c` with `ablated` neurons: every closed-form path against autodiff, the loss
+/// to 1e-5 relative and every weight to 1e-5.
+fn closed_forms_match_autodiff(c: &GrokConfig, ablated: &[u32], what: &str) {
+    let model = c.model;
+    let session = |fused: bool, host: bool| {
+        let mut s = GrokSession::new(c.clone(), backend_cpu()).unwrap();
+        s.set_fused(fused);
+        s.set_host(host);
+        s.set_ablation(ablated).unwrap();
+        s
+    };
+    let mut plain = session(false, false);
+    let mut paths = vec![("host", session(true, true))];
+    if model == ModelKind::Mlp {
+        paths.push(("burn ops", session(true, false)));
+    }
+    for step in 1..=3 {
+        block_on(plain.train_step());
+        let p = block_on(plain.metrics()).unwrap();
+        let wp = weights(&plain);
+        for (path, fused) in &mut paths {
+            block_on(fused.train_step());
+            let f = block_on(fused.metrics()).unwrap();
             let gap = (f.train_loss - p.train_loss).abs() / p.train_loss;
             assert!(
                 gap < 1e-5,
-                "{model:?} grokfast {grokfast} step {step}: loss {f:?} vs {p:?}"
+                "{model:?} {what} {path} step {step}: loss {f:?} vs {p:?}"
             );
-            let (wf, wp) = (weights(&fused), weights(&plain));
-            let worst = wf
+            let worst = weights(fused)
                 .iter()
                 .zip(&wp)
                 .map(|(a, b)| (a - b).abs())
                 .fold(0f32, f32::max);
             assert!(
                 worst < 1e-5,
-                "{model:?} grokfast {grokfast} step {step}: a weight differs by {worst}"
+                "{model:?} {what} {path} step {step}: a weight differs by {worst}"
             );
         }
     }

@@ -90,10 +90,12 @@ impl Decomposition {
     }
 
     /// Prepare the source and build at once (tests and benches; the worker prepares in chunks
-    /// through [`SaeSession`]). `device` is a plain device.
+    /// through [`SaeSession`]). `device` is a plain device; natively only (it blocks on the
+    /// preparation).
+    #[cfg(not(target_family = "wasm"))]
     pub fn new(config: SaeConfig, device: Device) -> Result<Self, SaeError> {
         let mut session = SaeSession::new(config, device, None)?;
-        session.prepare_steps(u32::MAX)?;
+        pollster::block_on(session.prepare_steps(u32::MAX))?;
         session.into_decomposition().ok_or(SaeError::NotReady)
     }
 

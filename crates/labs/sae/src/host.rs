@@ -3,60 +3,7 @@
 //! independent, so natively they run on every core (rayon); in wasm, in order. Every sum runs
 //! in the same order either way, so the numbers do not depend on the number of threads.
 
-/// Runs `f(scratch, i, row_i)` for every `row_len`-long row of `data`, each task with its own
-/// `scratch` from `init`: on every core natively, in order in wasm.
-fn for_rows<T, S>(
-    data: &mut [T],
-    row_len: usize,
-    init: impl Fn() -> S + Sync + Send,
-    f: impl Fn(&mut S, usize, &mut [T]) + Sync + Send,
-) where
-    T: Send,
-{
-    if row_len == 0 {
-        return;
-    }
-    #[cfg(not(target_family = "wasm"))]
-    {
-        use rayon::prelude::*;
-        data.par_chunks_mut(row_len)
-            .enumerate()
-            .with_min_len(8)
-            .for_each_init(init, |s, (i, row)| f(s, i, row));
-    }
-    #[cfg(target_family = "wasm")]
-    {
-        let mut s = init();
-        for (i, row) in data.chunks_mut(row_len).enumerate() {
-            f(&mut s, i, row);
-        }
-    }
-}
-
-/// [`for_rows`] over two arrays' rows side by side (`f(i, a_i, b_i)`).
-fn for_row_pairs<T: Send>(
-    a: &mut [T],
-    b: &mut [T],
-    row_len: usize,
-    f: impl Fn(usize, &mut [T], &mut [T]) + Sync + Send,
-) {
-    if row_len == 0 {
-        return;
-    }
-    #[cfg(not(target_family = "wasm"))]
-    {
-        use rayon::prelude::*;
-        a.par_chunks_mut(row_len)
-            .zip(b.par_chunks_mut(row_len))
-            .enumerate()
-            .with_min_len(8)
-            .for_each(|(i, (a, b))| f(i, a, b));
-    }
-    #[cfg(target_family = "wasm")]
-    for (i, (a, b)) in a.chunks_mut(row_len).zip(b.chunks_mut(row_len)).enumerate() {
-        f(i, a, b);
-    }
-}
+use neurolab_base::rows::{for_row_pairs, for_rows};
 
 /// A value's place in `f32::total_cmp`'s order as an unsigned integer: negative values with all
 /// bits flipped, the others with the sign bit set.

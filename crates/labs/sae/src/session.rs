@@ -145,7 +145,7 @@ impl SaeSession {
                     )?)),
                 });
                 if s.prep_total() == 0 {
-                    s.prepare_steps(0)?;
+                    s.build_if_prepared()?;
                 }
             }
         }
@@ -183,16 +183,16 @@ impl SaeSession {
         }
     }
 
-    /// Up to `steps` steps of preparation (queued; nothing read back); builds the
-    /// decomposition when the last one is done.
-    pub fn prepare_steps(&mut self, steps: u32) -> Result<(), SaeError> {
+    /// Up to `steps` steps of preparation (queued on WebGPU; nothing read back there), then
+    /// [`Self::build_if_prepared`].
+    pub async fn prepare_steps(&mut self, steps: u32) -> Result<(), SaeError> {
         let left = self.prep_total().saturating_sub(self.prep_done());
         let n = steps.min(left);
         match &mut self.prep {
             Some(Prep::Toy(t)) => t.train(n),
             Some(Prep::Grok(g)) => {
                 for _ in 0..n {
-                    g.train_step();
+                    g.train_step().await;
                 }
             }
             Some(Prep::Lm(l)) => {
@@ -202,6 +202,11 @@ impl SaeSession {
             }
             None => return Ok(()),
         }
+        self.build_if_prepared()
+    }
+
+    /// Builds the decomposition once the source's preparation is done.
+    fn build_if_prepared(&mut self) -> Result<(), SaeError> {
         if self.prep_done() < self.prep_total() {
             return Ok(());
         }
@@ -343,7 +348,7 @@ impl Session for SaeSession {
     }
 
     async fn prepare(&mut self, units: u32) -> Result<(), SaeError> {
-        self.prepare_steps(units)?;
+        self.prepare_steps(units).await?;
         // Wait for the device (WebGPU queues the work): one small read.
         if let Some(Prep::Grok(g)) = &self.prep {
             g.weight_norm().await?;

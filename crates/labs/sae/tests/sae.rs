@@ -297,7 +297,7 @@ fn the_saelens_export_is_our_sae_on_raw_units_and_semi_nmf_has_none() {
     // Through the session: a zip named like the weights, and none for semi-NMF.
     use neurolab_base::Session as _;
     let mut session = neurolab_sae::SaeSession::new(c.clone(), backend_cpu(), None).unwrap();
-    session.prepare_steps(u32::MAX).unwrap();
+    block_on(session.prepare_steps(u32::MAX)).unwrap();
     let file = block_on(session.export("saelens")).unwrap();
     assert_eq!(file.file_name, "neurolab-sae-toy-topk-L64-step0.zip");
     assert_eq!(file.mime, "application/zip");
@@ -305,7 +305,7 @@ fn the_saelens_export_is_our_sae_on_raw_units_and_semi_nmf_has_none() {
     c.kind = SaeKind::Snmf;
     c.latents = 16;
     let mut session = neurolab_sae::SaeSession::new(c, backend_cpu(), None).unwrap();
-    session.prepare_steps(u32::MAX).unwrap();
+    block_on(session.prepare_steps(u32::MAX)).unwrap();
     let err = block_on(session.export("saelens")).unwrap_err().to_string();
     assert!(err.contains("semi-NMF has no encoder"), "{err}");
     let err = block_on(session.export("onnx")).unwrap_err().to_string();

@@ -1,0 +1,260 @@
+//! Gromov's MLP step on the host, for the CPU backend (where "reading" a tensor is a copy): the
+//! closed-form gradients of [`Mlp::grads`](crate::model::Mlp::grads) in five passes over
+//! buffers kept from step to step, with the three matmuls through `gemm` (the kernels burn's CPU
+//! backend calls, here without the tensor ops between them: no graph, no temporaries, no
+//! one-hot matrix, no scatter). Natively the passes and the matmuls use every core; in wasm they
+//! run in order. Every sum runs in the same order either way, so the numbers do not depend on
+//! the number of threads.
+//!
+//! The passes: `pre = w_in[a] + w_in[p + b]` and `hidden = act(pre)` (one pass); `logits =
+//! hidden · w_out`; `∂L/∂logits` in place (softmax − one-hot, from the labels); `g_out =
+//! hiddenᵀ · ∂L/∂logits`; `∂L/∂hidden = ∂L/∂logits · w_outᵀ` (into `hidden`'s buffer); and
+//! `g_in`, `∂L/∂hidden · act'(pre)` added into the two rows each pair looks up, a fixed number
+//! of parts of the pairs summed apart and then in order.
+
+use crate::config::LossKind;
+use neurolab_base::rows::{for_row_pairs, for_rows};
+
+/// The training pairs as the host step takes them, built once per session.
+#[derive(Debug, Clone)]
+pub struct Columns {
+    pub a: Vec<u32>,
+    pub b: Vec<u32>,
+    pub y: Vec<u32>,
+    pub p: usize,
+}
+
+impl Columns {
+    /// Columns `a`, `b`, `y` (equal lengths, values below `p`).
+    pub fn new(a: &[i32], b: &[i32], y: &[i32], p: usize) -> Self {
+        let col = |v: &[i32]| v.iter().map(|&x| x as u32).collect();
+        Self {
+            a: col(a),
+            b: col(b),
+            y: col(y),
+            p,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.a.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.a.is_empty()
+    }
+}
+
+/// One step's inputs: the weights read back row-major, the hidden mask (0 = ablated).
+pub struct MlpInputs<'a> {
+    /// `[2p, H]`.
+    pub w_in: &'a [f32],
+    /// `[H, p]`.
+    pub w_out: &'a [f32],
+    pub mask: Option<&'a [f32]>,
+    pub quadratic: bool,
+    pub loss: LossKind,
+}
+
+/// The buffers one step needs, kept between steps (`[n, H]` twice and `[n, p]`: 20 MB at the
+/// preset), so a step allocates only its two gradients.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    pre: Vec<f32>,
+    hidden: Vec<f32>,
+    logits: Vec<f32>,
+    /// `g_in`'s partial sums, one `[2p, H]` per part of the pairs.
+    parts: Vec<f32>,
+}
+
+/// `dst[m, n] = lhs · rhs` through gemm, each operand given by its pointer and its (row,
+/// column) strides: transposes are strides, never copies.
+///
+/// # Safety
+/// Each pointer with its strides must address an in-bounds `m × k`, `k × n`, `m × n` matrix, and
+/// `dst` must not overlap the others.
+#[allow(clippy::too_many_arguments)]
+unsafe fn matmul(
+    [m, n, k]: [usize; 3],
+    dst: *mut f32,
+    dst_rs: usize,
+    lhs: *const f32,
+    [lhs_rs, lhs_cs]: [usize; 2],
+    rhs: *const f32,
+    [rhs_rs, rhs_cs]: [usize; 2],
+) {
+    // Below burn-flex's threshold (192³ multiply-adds) splitting costs more than it saves.
+    #[cfg(not(target_family = "wasm"))]
+    let parallelism = if m * n * k >= 192 * 192 * 192 {
+        gemm::Parallelism::Rayon(0)
+    } else {
+        gemm::Parallelism::None
+    };
+    #[cfg(target_family = "wasm")]
+    let parallelism = gemm::Parallelism::None;
+    let s = |x: usize| x as isize;
+    gemm::gemm(
+        m,
+        n,
+        k,
+        dst,
+        1,
+        s(dst_rs),
+        false,
+        lhs,
+        s(lhs_cs),
+        s(lhs_rs),
+        rhs,
+        s(rhs_cs),
+        s(rhs_rs),
+        0.0,
+        1.0,
+        false,
+        false,
+        false,
+        parallelism,
+    );
+}
+
+/// The gradients `(∂L/∂w_in [2p, H], ∂L/∂w_out [H, p])` of the mean loss over `cols`, row-major:
+/// the same function as [`Mlp::grads`](crate::model::Mlp::grads), in the same order of
+/// operations per element.
+pub fn mlp_grads(inp: &MlpInputs, cols: &Columns, s: &mut Scratch) -> (Vec<f32>, Vec<f32>) {
+    let p = cols.p;
+    let n = cols.len();
+    let h = inp.w_out.len() / p.max(1);
+    assert_eq!(inp.w_in.len(), 2 * p * h, "w_in is [2p, H]");
+    if n == 0 || h == 0 {
+        return (vec![0.0; 2 * p * h], vec![0.0; h * p]);
+    }
+    s.pre.resize(n * h, 0.0);
+    s.hidden.resize(n * h, 0.0);
+    s.logits.resize(n * p, 0.0);
+    let (w_in, w_out, mask) = (inp.w_in, inp.w_out, inp.mask);
+
+    // pre and hidden, row by row.
+    for_row_pairs(&mut s.pre, &mut s.hidden, h, |r, pre, hid| {
+        let wa = &w_in[cols.a[r] as usize * h..][..h];
+        let wb = &w_in[(p + cols.b[r] as usize) * h..][..h];
+        for (x, (&u, &v)) in pre.iter_mut().zip(wa.iter().zip(wb)) {
+            *x = u + v;
+        }
+        if inp.quadratic {
+            for (o, &x) in hid.iter_mut().zip(pre.iter()) {
+                *o = x * x;
+            }
+        } else {
+            for (o, &x) in hid.iter_mut().zip(pre.iter()) {
+                *o = if x > 0.0 { x } else { 0.0 };
+            }
+        }
+        if let Some(m) = mask {
+            for (o, &mj) in hid.iter_mut().zip(m) {
+                *o *= mj;
+            }
+        }
+    });
+
+    // logits [n, p] = hidden [n, H] · w_out [H, p].
+    // SAFETY: the buffers have the sizes the dims and strides address, and do not overlap.
+    unsafe {
+        matmul(
+            [n, p, h],
+            s.logits.as_mut_ptr(),
+            p,
+            s.hidden.as_ptr(),
+            [h, 1],
+            w_out.as_ptr(),
+            [p, 1],
+        );
+    }
+
+    // ∂L/∂logits in place: CE → (softmax − onehot)/n, MSE → 2(l − onehot)/(n·p).
+    let (ce, scale) = match inp.loss {
+        LossKind::Ce => (true, (1.0 / n as f64) as f32),
+        LossKind::Mse => (false, (2.0 / (n * p) as f64) as f32),
+    };
+    for_rows(&mut s.logits, p, || (), |_, r, row| {
+        if ce {
+            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let mut sum = 0.0f32;
+            for x in row.iter_mut() {
+                *x = (*x - max).exp();
+                sum += *x;
+            }
+            for x in row.iter_mut() {
+                *x /= sum;
+            }
+        }
+        row[cols.y[r] as usize] -= 1.0;
+        for x in row.iter_mut() {
+            *x *= scale;
+        }
+    });
+
+    // g_out [H, p] = hiddenᵀ · ∂L/∂logits; then ∂L/∂hidden [n, H] = ∂L/∂logits · w_outᵀ into
+    // hidden's buffer.
+    let mut g_out = vec![0.0f32; h * p];
+    // SAFETY: as above; `hidden` is read by the first product before the second overwrites it.
+    unsafe {
+        matmul(
+            [h, p, n],
+            g_out.as_mut_ptr(),
+            p,
+            s.hidden.as_ptr(),
+            [1, h],
+            s.logits.as_ptr(),
+            [p, 1],
+        );
+        matmul(
+            [n, h, p],
+            s.hidden.as_mut_ptr(),
+            h,
+            s.logits.as_ptr(),
+            [p, 1],
+            w_out.as_ptr(),
+            [1, p],
+        );
+    }
+
+    // g_in: ∂L/∂pre = ∂L/∂hidden · act'(pre) (· mask), added into rows a and p + b of each
+    // pair. The pairs in PARTS fixed parts, each summed in pair order into its own copy of g_in
+    // (a part per task: pre and ∂L/∂hidden are read once, row by row), then the copies in order:
+    // the same sums whatever the number of threads.
+    const PARTS: usize = 8;
+    let per = n.div_ceil(PARTS);
+    s.parts.resize(PARTS * 2 * p * h, 0.0);
+    let (pre, d_hidden) = (&s.pre, &s.hidden);
+    let ones = vec![1.0f32; if mask.is_some() { 0 } else { h }];
+    let m = mask.unwrap_or(&ones[..]);
+    for_rows(&mut s.parts, 2 * p * h, Vec::new, |dp: &mut Vec<f32>, part, g| {
+        g.fill(0.0);
+        dp.resize(h, 0.0);
+        for r in part * per..((part + 1) * per).min(n) {
+            let x = &pre[r * h..][..h];
+            let d = &d_hidden[r * h..][..h];
+            let terms = dp.iter_mut().zip(d.iter().zip(x)).zip(m);
+            if inp.quadratic {
+                for ((o, (&d, &x)), &m) in terms {
+                    *o = d * (x * 2.0 * m);
+                }
+            } else {
+                for ((o, (&d, &x)), &m) in terms {
+                    *o = d * (if x > 0.0 { m } else { 0.0 });
+                }
+            }
+            for q in [cols.a[r] as usize, p + cols.b[r] as usize] {
+                for (g, &v) in g[q * h..][..h].iter_mut().zip(dp.iter()) {
+                    *g += v;
+                }
+            }
+        }
+    });
+    let mut g_in = s.parts[..2 * p * h].to_vec();
+    for part in s.parts.chunks(2 * p * h).skip(1) {
+        for (g, &v) in g_in.iter_mut().zip(part) {
+            *g += v;
+        }
+    }
+    (g_in, g_out)
+}
