@@ -63,4 +63,3 @@ pub fn for_row_pairs<T: Send>(
         f(i, a, b);
     }
 }
-

@@ -194,22 +194,27 @@ pub fn mlp_grads(inp: &MlpInputs, cols: &Columns, s: &mut Scratch) -> (Vec<f32>,
         LossKind::Ce => (true, (1.0 / n as f64) as f32),
         LossKind::Mse => (false, (2.0 / (n * p) as f64) as f32),
     };
-    for_rows(&mut s.logits, p, || (), |_, r, row| {
-        if ce {
-            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            for x in row.iter_mut() {
-                *x = exp(*x - max);
+    for_rows(
+        &mut s.logits,
+        p,
+        || (),
+        |_, r, row| {
+            if ce {
+                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                for x in row.iter_mut() {
+                    *x = exp(*x - max);
+                }
+                let sum: f32 = row.iter().sum();
+                for x in row.iter_mut() {
+                    *x /= sum;
+                }
             }
-            let sum: f32 = row.iter().sum();
+            row[cols.y[r] as usize] -= 1.0;
             for x in row.iter_mut() {
-                *x /= sum;
+                *x *= scale;
             }
-        }
-        row[cols.y[r] as usize] -= 1.0;
-        for x in row.iter_mut() {
-            *x *= scale;
-        }
-    });
+        },
+    );
 
     // g_out [H, p] = hiddenᵀ · ∂L/∂logits; then ∂L/∂hidden [n, H] = ∂L/∂logits · w_outᵀ into
     // hidden's buffer.
@@ -246,29 +251,34 @@ pub fn mlp_grads(inp: &MlpInputs, cols: &Columns, s: &mut Scratch) -> (Vec<f32>,
     let (pre, d_hidden) = (&s.pre, &s.hidden);
     let ones = vec![1.0f32; if mask.is_some() { 0 } else { h }];
     let m = mask.unwrap_or(&ones[..]);
-    for_rows(&mut s.parts, 2 * p * h, Vec::new, |dp: &mut Vec<f32>, part, g| {
-        g.fill(0.0);
-        dp.resize(h, 0.0);
-        for r in part * per..((part + 1) * per).min(n) {
-            let x = &pre[r * h..][..h];
-            let d = &d_hidden[r * h..][..h];
-            let terms = dp.iter_mut().zip(d.iter().zip(x)).zip(m);
-            if inp.quadratic {
-                for ((o, (&d, &x)), &m) in terms {
-                    *o = d * (x * 2.0 * m);
+    for_rows(
+        &mut s.parts,
+        2 * p * h,
+        Vec::new,
+        |dp: &mut Vec<f32>, part, g| {
+            g.fill(0.0);
+            dp.resize(h, 0.0);
+            for r in part * per..((part + 1) * per).min(n) {
+                let x = &pre[r * h..][..h];
+                let d = &d_hidden[r * h..][..h];
+                let terms = dp.iter_mut().zip(d.iter().zip(x)).zip(m);
+                if inp.quadratic {
+                    for ((o, (&d, &x)), &m) in terms {
+                        *o = d * (x * 2.0 * m);
+                    }
+                } else {
+                    for ((o, (&d, &x)), &m) in terms {
+                        *o = d * (if x > 0.0 { m } else { 0.0 });
+                    }
                 }
-            } else {
-                for ((o, (&d, &x)), &m) in terms {
-                    *o = d * (if x > 0.0 { m } else { 0.0 });
+                for q in [cols.a[r] as usize, p + cols.b[r] as usize] {
+                    for (g, &v) in g[q * h..][..h].iter_mut().zip(dp.iter()) {
+                        *g += v;
+                    }
                 }
             }
-            for q in [cols.a[r] as usize, p + cols.b[r] as usize] {
-                for (g, &v) in g[q * h..][..h].iter_mut().zip(dp.iter()) {
-                    *g += v;
-                }
-            }
-        }
-    });
+        },
+    );
     let mut g_in = s.parts[..2 * p * h].to_vec();
     for part in s.parts.chunks(2 * p * h).skip(1) {
         for (g, &v) in g_in.iter_mut().zip(part) {

@@ -355,8 +355,7 @@ impl GrokSession {
 
     async fn train_run(&mut self, i: usize) {
         let lr = self.lr_at(self.runs[i].hyper.lr, self.runs[i].step);
-        let on_host =
-            self.fused && self.use_host && self.pairs.a.device() == Device::flex();
+        let on_host = self.fused && self.use_host && self.pairs.a.device() == Device::flex();
         let host_grads = match self.runs[i].model() {
             GrokModel::Mlp(m) if on_host => {
                 let mask = self.host_mask.as_deref();
@@ -365,9 +364,9 @@ impl GrokSession {
             _ => None,
         };
         // Both models' gradients in closed form (unless the autodiff path is asked for).
-        let grads = match self.runs[i].model() {
-            _ if host_grads.is_some() => host_grads.expect("checked"),
-            model if self.fused => {
+        let grads = match (host_grads, self.runs[i].model()) {
+            (Some(grads), _) => grads,
+            (None, model) if self.fused => {
                 let mask = self.mask.clone().map(|m| m.inner());
                 match model {
                     GrokModel::Mlp(m) => {
@@ -382,7 +381,7 @@ impl GrokSession {
                     }
                 }
             }
-            model => {
+            (None, model) => {
                 let (a, b, y) = (
                     self.train.a.clone(),
                     self.train.b.clone(),
@@ -454,7 +453,10 @@ impl GrokSession {
             mask
         });
         self.mask = self.host_mask.as_ref().map(|mask| {
-            Tensor::<1>::from_data(TensorData::new(mask.clone(), [size]), &self.train.a.device())
+            Tensor::<1>::from_data(
+                TensorData::new(mask.clone(), [size]),
+                &self.train.a.device(),
+            )
         });
         self.ablated = sorted;
         Ok(())
