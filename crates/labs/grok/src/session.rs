@@ -10,14 +10,14 @@
 
 use super::data::Dataset;
 use super::host;
-use super::model::{mean_loss, GrokModel, Mlp, Pairs, Transformer};
+use super::model::{mean_loss, GrokModel, Mlp, Pairs, Transformer, TransformerGrads};
 use super::params::{Decay, Grokfast, NamedParams, SquaredNorm};
 use crate::analysis::{self, NeuronFourier};
 use crate::config::{GrokConfig, ModelKind};
 use crate::control::{ForkChanges, ForkSpec, GrokAnswer, GrokControl};
 use crate::report::{Analysis, GrokReport, GrokSummary, LayerChange, StepReport};
 use crate::GrokLab;
-use burn::module::{Module, ParamId};
+use burn::module::{Module, Param, ParamId};
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
@@ -360,6 +360,11 @@ impl GrokSession {
             GrokModel::Mlp(m) if on_host => {
                 let mask = self.host_mask.as_deref();
                 host_mlp_grads(m, &self.pairs, mask, self.config.loss, &mut self.scratch).await
+            }
+            GrokModel::Transformer(t) if on_host => {
+                let mask = self.host_mask.as_deref();
+                let scratch = &mut self.scratch.transformer;
+                host_transformer_grads(t, &self.pairs, mask, self.config.loss, scratch).await
             }
             _ => None,
         };
@@ -1186,6 +1191,58 @@ async fn host_mlp_grads(
         Tensor::<2>::from_data(TensorData::new(g_out, [h, p]), &device),
     );
     Some(grads)
+}
+
+/// The transformer's gradients by [`host::transformer::grads`], as the optimiser takes them
+/// (as [`host_mlp_grads`]).
+async fn host_transformer_grads(
+    t: &Transformer,
+    pairs: &Pairs,
+    mask: Option<&[f32]>,
+    loss: crate::config::LossKind,
+    scratch: &mut host::transformer::Scratch,
+) -> Option<GradientsParams> {
+    let two = |x: &Param<Tensor<2>>| x.val().inner();
+    let one = |x: &Param<Tensor<1>>| x.val().inner();
+    let device = t.w_e.val().device();
+    let inputs = host::transformer::Inputs {
+        w_e: &read2(two(&t.w_e)).await.ok()?,
+        w_pos: &read2(two(&t.w_pos)).await.ok()?,
+        w_q: &read2(two(&t.w_q)).await.ok()?,
+        w_k: &read2(two(&t.w_k)).await.ok()?,
+        w_v: &read2(two(&t.w_v)).await.ok()?,
+        w_o: &read2(two(&t.w_o)).await.ok()?,
+        w_in: &read2(two(&t.w_in)).await.ok()?,
+        b_in: &read_f32(one(&t.b_in)).await.ok()?,
+        w_out: &read2(two(&t.w_out)).await.ok()?,
+        b_out: &read_f32(one(&t.b_out)).await.ok()?,
+        w_u: &read2(two(&t.w_u)).await.ok()?,
+        heads: t.n_heads,
+        mask,
+        loss,
+    };
+    let g = host::transformer::grads(&inputs, &pairs.host, scratch);
+    let up2 = |v: Vec<f32>, x: &Param<Tensor<2>>| {
+        Tensor::<2>::from_data(TensorData::new(v, x.val().dims()), &device)
+    };
+    let up1 = |v: Vec<f32>| {
+        let n = v.len();
+        Tensor::<1>::from_data(TensorData::new(v, [n]), &device)
+    };
+    let grads = TransformerGrads {
+        w_e: up2(g.w_e, &t.w_e),
+        w_pos: up2(g.w_pos, &t.w_pos),
+        w_q: up2(g.w_q, &t.w_q),
+        w_k: up2(g.w_k, &t.w_k),
+        w_v: up2(g.w_v, &t.w_v),
+        w_o: up2(g.w_o, &t.w_o),
+        w_in: up2(g.w_in, &t.w_in),
+        b_in: up1(g.b_in),
+        w_out: up2(g.w_out, &t.w_out),
+        b_out: up1(g.b_out),
+        w_u: up2(g.w_u, &t.w_u),
+    };
+    Some(grads.params(t))
 }
 
 /// A 2-D tensor read back as row-major values.

@@ -540,8 +540,8 @@ fn weights(s: &GrokSession) -> Vec<f32> {
         .collect()
 }
 
-/// Each preset's closed-form step (the MLP's and the transformer's gradients written out; the
-/// MLP's both on the host and through burn's tensor ops) equals the autodiff step: the loss after
+/// Each preset's closed-form step (the MLP's and the transformer's gradients written out, both on
+/// the host and through burn's tensor ops) equals the autodiff step: the loss after
 /// each of a few AdamW steps (with weight decay and Grokfast) and every weight.
 #[test]
 fn closed_form_steps_equal_the_autodiff_steps_on_the_presets() {
@@ -575,6 +575,24 @@ fn mlp_closed_forms_equal_autodiff_with_relu_mse_and_ablation() {
     }
 }
 
+/// The transformer's host step (attention and the MLP's input layer through per-token tables)
+/// and burn's closed form equal autodiff on an odd-sized model: CE and MSE, three heads, MLP
+/// neurons ablated, a token that no training pair has at position a.
+#[test]
+fn transformer_closed_forms_equal_autodiff_with_mse_and_ablation() {
+    for loss in [LossKind::Ce, LossKind::Mse] {
+        let mut c = small(ModelKind::Transformer);
+        c.p = 17;
+        c.d_model = 24;
+        c.n_heads = 3;
+        c.d_mlp = 37;
+        c.train_frac = 0.2;
+        c.loss = loss;
+        c.lr = 1e-2;
+        closed_forms_match_autodiff(&c, &[0, 5, 36], &format!("{loss:?}"));
+    }
+}
+
 /// Three steps of `c` with `ablated` neurons: every closed-form path against autodiff, the loss
 /// to 1e-5 relative and every weight to 1e-5.
 fn closed_forms_match_autodiff(c: &GrokConfig, ablated: &[u32], what: &str) {
@@ -587,10 +605,10 @@ fn closed_forms_match_autodiff(c: &GrokConfig, ablated: &[u32], what: &str) {
         s
     };
     let mut plain = session(false, false);
-    let mut paths = vec![("host", session(true, true))];
-    if model == ModelKind::Mlp {
-        paths.push(("burn ops", session(true, false)));
-    }
+    let mut paths = vec![
+        ("host", session(true, true)),
+        ("burn ops", session(true, false)),
+    ];
     for step in 1..=3 {
         block_on(plain.train_step());
         let p = block_on(plain.metrics()).unwrap();

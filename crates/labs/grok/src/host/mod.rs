@@ -1,3 +1,6 @@
+//! The training steps on the host, for the CPU backend: Gromov's MLP here, Nanda's transformer
+//! in [`transformer`].
+//!
 //! Gromov's MLP step on the host, for the CPU backend (where "reading" a tensor is a copy): the
 //! closed-form gradients of [`Mlp::grads`](crate::model::Mlp::grads) in five passes over
 //! buffers kept from step to step, with the three matmuls through `gemm` (the kernels burn's CPU
@@ -15,6 +18,8 @@
 use crate::config::LossKind;
 use neurolab_base::rows::{for_row_pairs, for_rows};
 
+pub mod transformer;
+
 /// The training pairs as the host step takes them, built once per session.
 #[derive(Debug, Clone)]
 pub struct Columns {
@@ -22,15 +27,21 @@ pub struct Columns {
     pub b: Vec<u32>,
     pub y: Vec<u32>,
     pub p: usize,
+    /// The pairs grouped by `a` and by `b` (the transformer's per-token sums).
+    pub by_a: Groups,
+    pub by_b: Groups,
 }
 
 impl Columns {
     /// Columns `a`, `b`, `y` (equal lengths, values below `p`).
     pub fn new(a: &[i32], b: &[i32], y: &[i32], p: usize) -> Self {
-        let col = |v: &[i32]| v.iter().map(|&x| x as u32).collect();
+        let col = |v: &[i32]| -> Vec<u32> { v.iter().map(|&x| x as u32).collect() };
+        let (a, b) = (col(a), col(b));
         Self {
-            a: col(a),
-            b: col(b),
+            by_a: Groups::new(&a, p),
+            by_b: Groups::new(&b, p),
+            a,
+            b,
             y: col(y),
             p,
         }
@@ -42,6 +53,38 @@ impl Columns {
 
     pub fn is_empty(&self) -> bool {
         self.a.is_empty()
+    }
+}
+
+/// Row indices grouped by their value below `p`: group `t` lists, in row order, the rows whose
+/// value is `t` (a counting sort, built once per session).
+#[derive(Debug, Clone)]
+pub struct Groups {
+    start: Vec<usize>,
+    rows: Vec<u32>,
+}
+
+impl Groups {
+    pub fn new(values: &[u32], p: usize) -> Self {
+        let mut start = vec![0usize; p + 1];
+        for &v in values {
+            start[v as usize + 1] += 1;
+        }
+        for t in 0..p {
+            start[t + 1] += start[t];
+        }
+        let mut next = start.clone();
+        let mut rows = vec![0u32; values.len()];
+        for (i, &v) in values.iter().enumerate() {
+            rows[next[v as usize]] = i as u32;
+            next[v as usize] += 1;
+        }
+        Self { start, rows }
+    }
+
+    /// The rows whose value is `t`.
+    pub fn get(&self, t: usize) -> &[u32] {
+        &self.rows[self.start[t]..self.start[t + 1]]
     }
 }
 
@@ -65,24 +108,73 @@ pub struct Scratch {
     logits: Vec<f32>,
     /// `g_in`'s partial sums, one `[2p, H]` per part of the pairs.
     parts: Vec<f32>,
+    /// The transformer's buffers.
+    pub(crate) transformer: transformer::Scratch,
 }
 
-/// `dst[m, n] = lhs · rhs` through gemm, each operand given by its pointer and its (row,
-/// column) strides: transposes are strides, never copies.
-///
-/// # Safety
-/// Each pointer with its strides must address an in-bounds `m × k`, `k × n`, `m × n` matrix, and
-/// `dst` must not overlap the others.
-#[allow(clippy::too_many_arguments)]
-unsafe fn matmul(
+/// A matrix inside a slice: entry `(i, j)` at `off + i·rs + j·cs`. Transposes are strides,
+/// never copies.
+#[derive(Clone, Copy)]
+pub(crate) struct View<'a> {
+    data: &'a [f32],
+    off: usize,
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a> View<'a> {
+    /// The row-major matrix at `off` with row stride `rs`.
+    pub(crate) fn at(data: &'a [f32], off: usize, rs: usize) -> Self {
+        Self {
+            data,
+            off,
+            rs,
+            cs: 1,
+        }
+    }
+
+    /// The transpose of the row-major matrix at `off` with row stride `rs`.
+    pub(crate) fn t(data: &'a [f32], off: usize, rs: usize) -> Self {
+        Self {
+            data,
+            off,
+            rs: 1,
+            cs: rs,
+        }
+    }
+
+    fn check(&self, rows: usize, cols: usize) {
+        let last = self.off + (rows - 1) * self.rs + (cols - 1) * self.cs;
+        assert!(last < self.data.len(), "matrix view out of bounds");
+    }
+}
+
+/// `dst[m, n]` (at `off`, row stride `rs`) `= lhs · rhs`, or `+=` with `add`, through gemm (the
+/// kernels burn's CPU backend calls). Bounds are checked; `dst` cannot overlap the operands.
+pub(crate) fn mm(
     [m, n, k]: [usize; 3],
-    dst: *mut f32,
-    dst_rs: usize,
-    lhs: *const f32,
-    [lhs_rs, lhs_cs]: [usize; 2],
-    rhs: *const f32,
-    [rhs_rs, rhs_cs]: [usize; 2],
+    dst: &mut [f32],
+    off: usize,
+    rs: usize,
+    lhs: View,
+    rhs: View,
+    add: bool,
 ) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(m == 1 || rs >= n, "rows of dst overlap");
+    assert!(off + (m - 1) * rs + n <= dst.len(), "dst out of bounds");
+    if k == 0 {
+        if !add {
+            for i in 0..m {
+                dst[off + i * rs..][..n].fill(0.0);
+            }
+        }
+        return;
+    }
+    lhs.check(m, k);
+    rhs.check(k, n);
     // Below burn-flex's threshold (192³ multiply-adds) splitting costs more than it saves.
     #[cfg(not(target_family = "wasm"))]
     let parallelism = if m * n * k >= 192 * 192 * 192 {
@@ -93,27 +185,31 @@ unsafe fn matmul(
     #[cfg(target_family = "wasm")]
     let parallelism = gemm::Parallelism::None;
     let s = |x: usize| x as isize;
-    gemm::gemm(
-        m,
-        n,
-        k,
-        dst,
-        1,
-        s(dst_rs),
-        false,
-        lhs,
-        s(lhs_cs),
-        s(lhs_rs),
-        rhs,
-        s(rhs_cs),
-        s(rhs_rs),
-        0.0,
-        1.0,
-        false,
-        false,
-        false,
-        parallelism,
-    );
+    // SAFETY: every entry the dims and strides address is in bounds (checked above), and `dst`
+    // is a unique borrow, so it overlaps neither operand.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr().add(off),
+            1,
+            s(rs),
+            add,
+            lhs.data.as_ptr().add(lhs.off),
+            s(lhs.cs),
+            s(lhs.rs),
+            rhs.data.as_ptr().add(rhs.off),
+            s(rhs.cs),
+            s(rhs.rs),
+            if add { 1.0 } else { 0.0 },
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
 }
 
 /// `eᵡ` to about 2 ulp (Cephes' `expf`: `2ⁿ · e^r`, `|r| ≤ ln 2 / 2`, a degree-6 polynomial),
@@ -134,6 +230,37 @@ fn exp(x: f32) -> f32 {
         + 5.000_000_1e-1;
     let y = y * z + r + 1.0;
     y * f32::from_bits(((n as i32 + 127) as u32) << 23)
+}
+
+/// `∂L/∂logits` `[n, p]` in place, from the labels: CE → (softmax − onehot)/n, MSE →
+/// 2(l − onehot)/(n·p).
+pub(crate) fn loss_gradient_rows(logits: &mut [f32], cols: &Columns, loss: LossKind) {
+    let (n, p) = (cols.len(), cols.p);
+    let (ce, scale) = match loss {
+        LossKind::Ce => (true, (1.0 / n as f64) as f32),
+        LossKind::Mse => (false, (2.0 / (n * p) as f64) as f32),
+    };
+    for_rows(
+        logits,
+        p,
+        || (),
+        |_, r, row| {
+            if ce {
+                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                for x in row.iter_mut() {
+                    *x = exp(*x - max);
+                }
+                let sum: f32 = row.iter().sum();
+                for x in row.iter_mut() {
+                    *x /= sum;
+                }
+            }
+            row[cols.y[r] as usize] -= 1.0;
+            for x in row.iter_mut() {
+                *x *= scale;
+            }
+        },
+    );
 }
 
 /// The gradients `(∂L/∂w_in [2p, H], ∂L/∂w_out [H, p])` of the mean loss over `cols`, row-major:
@@ -176,70 +303,40 @@ pub fn mlp_grads(inp: &MlpInputs, cols: &Columns, s: &mut Scratch) -> (Vec<f32>,
     });
 
     // logits [n, p] = hidden [n, H] · w_out [H, p].
-    // SAFETY: the buffers have the sizes the dims and strides address, and do not overlap.
-    unsafe {
-        matmul(
-            [n, p, h],
-            s.logits.as_mut_ptr(),
-            p,
-            s.hidden.as_ptr(),
-            [h, 1],
-            w_out.as_ptr(),
-            [p, 1],
-        );
-    }
-
-    // ∂L/∂logits in place: CE → (softmax − onehot)/n, MSE → 2(l − onehot)/(n·p).
-    let (ce, scale) = match inp.loss {
-        LossKind::Ce => (true, (1.0 / n as f64) as f32),
-        LossKind::Mse => (false, (2.0 / (n * p) as f64) as f32),
-    };
-    for_rows(
+    mm(
+        [n, p, h],
         &mut s.logits,
+        0,
         p,
-        || (),
-        |_, r, row| {
-            if ce {
-                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                for x in row.iter_mut() {
-                    *x = exp(*x - max);
-                }
-                let sum: f32 = row.iter().sum();
-                for x in row.iter_mut() {
-                    *x /= sum;
-                }
-            }
-            row[cols.y[r] as usize] -= 1.0;
-            for x in row.iter_mut() {
-                *x *= scale;
-            }
-        },
+        View::at(&s.hidden, 0, h),
+        View::at(w_out, 0, p),
+        false,
     );
+
+    loss_gradient_rows(&mut s.logits, cols, inp.loss);
 
     // g_out [H, p] = hiddenᵀ · ∂L/∂logits; then ∂L/∂hidden [n, H] = ∂L/∂logits · w_outᵀ into
     // hidden's buffer.
     let mut g_out = vec![0.0f32; h * p];
-    // SAFETY: as above; `hidden` is read by the first product before the second overwrites it.
-    unsafe {
-        matmul(
-            [h, p, n],
-            g_out.as_mut_ptr(),
-            p,
-            s.hidden.as_ptr(),
-            [1, h],
-            s.logits.as_ptr(),
-            [p, 1],
-        );
-        matmul(
-            [n, h, p],
-            s.hidden.as_mut_ptr(),
-            h,
-            s.logits.as_ptr(),
-            [p, 1],
-            w_out.as_ptr(),
-            [1, p],
-        );
-    }
+    let d_logits = View::at(&s.logits, 0, p);
+    mm(
+        [h, p, n],
+        &mut g_out,
+        0,
+        p,
+        View::t(&s.hidden, 0, h),
+        d_logits,
+        false,
+    );
+    mm(
+        [n, h, p],
+        &mut s.hidden,
+        0,
+        h,
+        d_logits,
+        View::t(w_out, 0, p),
+        false,
+    );
 
     // g_in: ∂L/∂pre = ∂L/∂hidden · act'(pre) (· mask), added into rows a and p + b of each
     // pair. The pairs in PARTS fixed parts, each summed in pair order into its own copy of g_in
