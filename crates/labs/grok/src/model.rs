@@ -742,7 +742,8 @@ mod tests {
     }
 
     /// The transformer's closed-form gradients equal autodiff's for every parameter, on random
-    /// pairs (with repeats), both losses, with and without an ablation mask, one and four heads.
+    /// pairs (with repeats), both losses, with and without an ablation mask, one and four heads;
+    /// and so do the host step's ([`crate::host::transformer`]).
     #[test]
     fn transformer_closed_form_gradients_equal_autodiff() {
         let device = crate::backend_cpu();
@@ -833,10 +834,46 @@ mod tests {
                             values(t.w_u.val().grad(&want).unwrap()),
                         ),
                     ];
-                    for (name, g, w) in pairs {
+                    // The host step, from the same weights.
+                    let w2 = |x: &Param<Tensor<2>>| values(x.val().inner());
+                    let w1 = |x: &Param<Tensor<1>>| flat1(x.val().inner());
+                    let (w_e, w_pos, w_q, w_k) = (w2(&t.w_e), w2(&t.w_pos), w2(&t.w_q), w2(&t.w_k));
+                    let (w_v, w_o, w_in, w_out) =
+                        (w2(&t.w_v), w2(&t.w_o), w2(&t.w_in), w2(&t.w_out));
+                    let (b_in, b_out, w_u) = (w1(&t.b_in), w1(&t.b_out), w2(&t.w_u));
+                    let mask: Vec<f32> = (0..24)
+                        .map(|i| if i % 3 == 0 { 0.0 } else { 1.0 })
+                        .collect();
+                    let inputs = crate::host::transformer::Inputs {
+                        w_e: &w_e,
+                        w_pos: &w_pos,
+                        w_q: &w_q,
+                        w_k: &w_k,
+                        w_v: &w_v,
+                        w_o: &w_o,
+                        w_in: &w_in,
+                        b_in: &b_in,
+                        w_out: &w_out,
+                        b_out: &b_out,
+                        w_u: &w_u,
+                        heads: heads as usize,
+                        mask: masked.then_some(&mask[..]),
+                        loss,
+                    };
+                    let cols = crate::host::Columns::new(&a, &b, &y, 13);
+                    let h =
+                        crate::host::transformer::grads(&inputs, &cols, &mut Default::default());
+                    let host = [
+                        h.w_e, h.w_pos, h.w_q, h.w_k, h.w_v, h.w_o, h.w_in, h.b_in, h.w_out,
+                        h.b_out, h.w_u,
+                    ];
+                    for ((name, g, w), host) in pairs.into_iter().zip(host) {
                         assert_eq!(g.len(), w.len(), "{what}: {name} shape");
                         let gap = relative_gap(&g, &w);
                         assert!(gap < 1e-5, "{what}: {name} gradient differs by {gap}");
+                        assert_eq!(host.len(), w.len(), "{what}: host {name} shape");
+                        let gap = relative_gap(&host, &w);
+                        assert!(gap < 1e-5, "{what}: host {name} gradient differs by {gap}");
                     }
                 }
             }

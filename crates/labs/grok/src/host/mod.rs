@@ -112,6 +112,37 @@ pub struct Scratch {
     pub(crate) transformer: transformer::Scratch,
 }
 
+/// Defines `fn $name` whose body is compiled for AVX-512 and AVX2 as well as the baseline, picked
+/// at run time on x86-64 (the native CLI is built for baseline x86-64, SSE2 only; gemm dispatches
+/// its own kernels the same way). Only the vector width changes: no FMA contraction, so each
+/// variant gives the same bits as the others and as SIMD128 in wasm.
+macro_rules! simd_fn {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($a:ident: $t:ty),* $(,)?) $(-> $r:ty)? $body:block) => {
+        $(#[$m])*
+        $vis fn $name($($a: $t),*) $(-> $r)? {
+            #[inline(always)]
+            fn body($($a: $t),*) $(-> $r)? $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                fn v4($($a: $t),*) $(-> $r)? { body($($a),*) }
+                #[target_feature(enable = "avx2")]
+                fn v3($($a: $t),*) $(-> $r)? { body($($a),*) }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has AVX-512F.
+                    return unsafe { v4($($a),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2.
+                    return unsafe { v3($($a),*) };
+                }
+            }
+            body($($a),*)
+        }
+    };
+}
+pub(crate) use simd_fn;
+
 /// A matrix inside a slice: entry `(i, j)` at `off + i·rs + j·cs`. Transposes are strides,
 /// never copies.
 #[derive(Clone, Copy)]

@@ -12,7 +12,7 @@
 //! stays per pair is the MLP's output layer and the unembedding (five `gemm` products) and a few
 //! passes over rows. At the preset this is ~1.2 G multiply-adds a step instead of ~1.9 G.
 
-use super::{exp, loss_gradient_rows, mm, Columns, Groups, View};
+use super::{exp, loss_gradient_rows, mm, simd_fn, Columns, Groups, View};
 use crate::config::LossKind;
 use neurolab_base::rows::{for_row_pairs, for_rows};
 
@@ -75,42 +75,47 @@ pub struct Scratch {
     parts: Vec<f32>,
 }
 
-/// `⟨x, y⟩` in 16 interleaved partial sums, added up in a fixed order: vectorises (a plain
-/// `sum()` is one serial chain of adds) and gives the same bits on every target.
-fn dot(x: &[f32], y: &[f32]) -> f32 {
-    const L: usize = 16;
-    let n = x.len().min(y.len());
-    let (xs, ys) = (x[..n].chunks_exact(L), y[..n].chunks_exact(L));
-    let (xr, yr) = (xs.remainder(), ys.remainder());
-    let mut acc = [0.0f32; L];
-    for (a, b) in xs.zip(ys) {
-        for l in 0..L {
-            acc[l] += a[l] * b[l];
+simd_fn! {
+    /// `⟨x, y⟩` in 16 interleaved partial sums, added up in a fixed order: vectorises (a plain
+    /// `sum()` is one serial chain of adds) and gives the same bits on every target.
+    fn dot(x: &[f32], y: &[f32]) -> f32 {
+        const L: usize = 16;
+        let n = x.len().min(y.len());
+        let (xs, ys) = (x[..n].chunks_exact(L), y[..n].chunks_exact(L));
+        let (xr, yr) = (xs.remainder(), ys.remainder());
+        let mut acc = [0.0f32; L];
+        for (a, b) in xs.zip(ys) {
+            for l in 0..L {
+                acc[l] += a[l] * b[l];
+            }
         }
-    }
-    let mut total = 0.0;
-    for half in [8, 4, 2, 1] {
-        for l in 0..half {
-            acc[l] += acc[l + half];
+        for half in [8, 4, 2, 1] {
+            for l in 0..half {
+                acc[l] += acc[l + half];
+            }
         }
-    }
-    total += acc[0];
-    for (a, b) in xr.iter().zip(yr) {
-        total += a * b;
-    }
-    total
-}
-
-/// `y += a · x`.
-fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
-    for (y, &x) in y.iter_mut().zip(x) {
-        *y += a * x;
+        let mut total = acc[0];
+        for (a, b) in xr.iter().zip(yr) {
+            total += a * b;
+        }
+        total
     }
 }
 
-fn add(y: &mut [f32], x: &[f32]) {
-    for (y, &x) in y.iter_mut().zip(x) {
-        *y += x;
+simd_fn! {
+    /// `y += a · x`.
+    fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+        for (y, &x) in y.iter_mut().zip(x) {
+            *y += a * x;
+        }
+    }
+}
+
+simd_fn! {
+    fn add(y: &mut [f32], x: &[f32]) {
+        for (y, &x) in y.iter_mut().zip(x) {
+            *y += x;
+        }
     }
 }
 
