@@ -39,27 +39,29 @@ pub fn for_rows<T, S>(
     }
 }
 
-/// [`for_rows`] over two arrays' rows side by side (`f(i, a_i, b_i)`).
-pub fn for_row_pairs<T: Send>(
+/// [`for_rows`] over two arrays' rows side by side (`f(i, a_i, b_i)`), rows `a_len` and
+/// `b_len` long.
+pub fn for_row_pairs<T: Send, U: Send>(
     a: &mut [T],
-    b: &mut [T],
-    row_len: usize,
-    f: impl Fn(usize, &mut [T], &mut [T]) + Sync + Send,
+    a_len: usize,
+    b: &mut [U],
+    b_len: usize,
+    f: impl Fn(usize, &mut [T], &mut [U]) + Sync + Send,
 ) {
-    if row_len == 0 {
+    if a_len == 0 || b_len == 0 {
         return;
     }
     #[cfg(not(target_family = "wasm"))]
     {
         use rayon::prelude::*;
-        a.par_chunks_mut(row_len)
-            .zip(b.par_chunks_mut(row_len))
+        a.par_chunks_mut(a_len)
+            .zip(b.par_chunks_mut(b_len))
             .enumerate()
-            .with_min_len(min_rows(row_len))
+            .with_min_len(min_rows(a_len.max(b_len)))
             .for_each(|(i, (a, b))| f(i, a, b));
     }
     #[cfg(target_family = "wasm")]
-    for (i, (a, b)) in a.chunks_mut(row_len).zip(b.chunks_mut(row_len)).enumerate() {
+    for (i, (a, b)) in a.chunks_mut(a_len).zip(b.chunks_mut(b_len)).enumerate() {
         f(i, a, b);
     }
 }

@@ -358,7 +358,7 @@ pub fn topk_grads_host(inp: &TopkInputs) -> HostGrads {
     }
     let mut gw_enc = vec![0f32; latents * d];
     let mut gw_dec = vec![0f32; latents * d];
-    for_row_pairs(&mut gw_enc, &mut gw_dec, d, |i, enc, dec| {
+    for_row_pairs(&mut gw_enc, d, &mut gw_dec, d, |i, enc, dec| {
         let mut sum_gj = 0f32;
         for &(pi, n) in &picks[start[i]..start[i + 1]] {
             let p = &paths[pi as usize];

@@ -311,7 +311,7 @@ pub fn mlp_grads(inp: &MlpInputs, cols: &Columns, s: &mut Scratch) -> (Vec<f32>,
     let (w_in, w_out, mask) = (inp.w_in, inp.w_out, inp.mask);
 
     // pre and hidden, row by row.
-    for_row_pairs(&mut s.pre, &mut s.hidden, h, |r, pre, hid| {
+    for_row_pairs(&mut s.pre, h, &mut s.hidden, h, |r, pre, hid| {
         let wa = &w_in[cols.a[r] as usize * h..][..h];
         let wb = &w_in[(p + cols.b[r] as usize) * h..][..h];
         for (x, (&u, &v)) in pre.iter_mut().zip(wa.iter().zip(wb)) {

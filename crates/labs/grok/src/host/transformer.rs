@@ -81,10 +81,10 @@ simd_fn! {
     fn dot(x: &[f32], y: &[f32]) -> f32 {
         const L: usize = 16;
         let n = x.len().min(y.len());
-        let (xs, ys) = (x[..n].chunks_exact(L), y[..n].chunks_exact(L));
-        let (xr, yr) = (xs.remainder(), ys.remainder());
+        let (xs, xr) = x[..n].as_chunks::<L>();
+        let (ys, yr) = y[..n].as_chunks::<L>();
         let mut acc = [0.0f32; L];
-        for (a, b) in xs.zip(ys) {
+        for (a, b) in xs.iter().zip(ys) {
             for l in 0..L {
                 acc[l] += a[l] * b[l];
             }
@@ -99,6 +99,25 @@ simd_fn! {
             total += a * b;
         }
         total
+    }
+}
+
+simd_fn! {
+    /// `∂L/∂pre` from `∂L/∂hidden` in place: times relu'(pre) · mask, read off the activations
+    /// (with a positive mask, hidden > 0 exactly where pre > 0).
+    fn slope(g: &mut [f32], hidden: &[f32], mask: Option<&[f32]>) {
+        match mask {
+            Some(mask) => {
+                for ((g, &x), &k) in g.iter_mut().zip(hidden).zip(mask) {
+                    *g *= if x > 0.0 { k } else { 0.0 };
+                }
+            }
+            None => {
+                for (g, &x) in g.iter_mut().zip(hidden) {
+                    *g = if x > 0.0 { *g } else { 0.0 };
+                }
+            }
+        }
     }
 }
 
@@ -324,8 +343,7 @@ pub fn grads(w: &Inputs, cols: &Columns, s: &mut Scratch) -> Grads {
     loss_gradient_rows(logits, cols, w.loss);
 
     // Backward: the unembedding, then ∂L/∂out into out's buffer; the MLP's output layer and
-    // ∂L/∂pre = ∂L/∂out · W_outᵀ · relu'(pre) · mask (the slope read off the activations: with
-    // a positive mask, hidden > 0 exactly where pre > 0).
+    // ∂L/∂hidden = ∂L/∂out · W_outᵀ into d_pre's buffer.
     let d_logits = View::at(logits, 0, p);
     let g_u = product([d, p, n], View::t(out, 0, d), d_logits);
     mm([n, d, p], out, 0, d, d_logits, View::t(w.w_u, 0, p), false);
@@ -342,45 +360,35 @@ pub fn grads(w: &Inputs, cols: &Columns, s: &mut Scratch) -> Grads {
         w_out_t,
         false,
     );
-    for_row_pairs(d_pre, hidden, m, |_, g, hid| {
-        for (j, (g, &x)) in g.iter_mut().zip(hid.iter()).enumerate() {
-            *g *= if x > 0.0 {
-                w.mask.map_or(1.0, |k| k[j])
-            } else {
-                0.0
+    let hidden = &*hidden;
+
+    // Per pair: ∂L/∂pre's slope in place; ∂L/∂α per head, ⟨∂L/∂resid, O⟩ with ∂L/∂resid =
+    // ∂L/∂out + ∂L/∂pre · W_inᵀ, so ⟨∂L/∂out, O⟩ + ⟨∂L/∂pre, O · W_in⟩; then through the
+    // softmax to the scores.
+    ds.resize(n * h3, 0.0);
+    for_row_pairs(d_pre, m, ds, h3, |i, gp, row| {
+        slope(gp, &hidden[i * m..][..m], w.mask);
+        let (al, t) = (&alpha[i * h3..][..h3], tokens(i));
+        let go = &d_out[i * d..][..d];
+        let gp = &*gp;
+        for h in 0..nh {
+            let da = |x: usize| {
+                let k = t[x] * nh + h;
+                dot(go, &o_tab[x][k * d..][..d]) + dot(gp, &p_tab[x][k * m..][..m])
             };
+            let d_al = [
+                da(0),
+                da(1),
+                dot(go, &o_eq[h * d..][..d]) + dot(gp, &p_eq[h * m..][..m]),
+            ];
+            let al = &al[3 * h..][..3];
+            let mean = al[0] * d_al[0] + al[1] * d_al[1] + al[2] * d_al[2];
+            for j in 0..3 {
+                row[3 * h + j] = al[j] * (d_al[j] - mean) * c;
+            }
         }
     });
     let d_pre = &*d_pre;
-
-    // ∂L/∂α per pair and head: ⟨∂L/∂resid, O⟩, with ∂L/∂resid = ∂L/∂out + ∂L/∂pre · W_inᵀ, so
-    // ⟨∂L/∂out, O⟩ + ⟨∂L/∂pre, O · W_in⟩; then through the softmax to the scores.
-    ds.resize(n * h3, 0.0);
-    for_rows(
-        ds,
-        h3,
-        || (),
-        |_, i, row| {
-            let (al, t) = (&alpha[i * h3..][..h3], tokens(i));
-            let (go, gp) = (&d_out[i * d..][..d], &d_pre[i * m..][..m]);
-            for h in 0..nh {
-                let da = |x: usize| {
-                    let k = t[x] * nh + h;
-                    dot(go, &o_tab[x][k * d..][..d]) + dot(gp, &p_tab[x][k * m..][..m])
-                };
-                let d_al = [
-                    da(0),
-                    da(1),
-                    dot(go, &o_eq[h * d..][..d]) + dot(gp, &p_eq[h * m..][..m]),
-                ];
-                let al = &al[3 * h..][..3];
-                let mean = al[0] * d_al[0] + al[1] * d_al[1] + al[2] * d_al[2];
-                for j in 0..3 {
-                    row[3 * h + j] = al[j] * (d_al[j] - mean) * c;
-                }
-            }
-        },
-    );
 
     // Per token: Σ α · ∂L/∂pre and Σ α · ∂L/∂out over the token's pairs at positions a and b.
     let per_token = |acc: &mut Vec<f32>, grad: &[f32], len: usize, groups: &Groups, x: usize| {
