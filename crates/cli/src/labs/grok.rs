@@ -374,11 +374,11 @@ pub fn bench(steps: u32, backends: &[String]) -> Result<Vec<Value>, CliError> {
             // The sessions side by side, advanced in alternating chunks of 50 steps and each
             // chunk timed: drift on the machine (measured: runs in one process differ up to 2×
             // in turn) falls on all alike. With and without the analysis; also through autodiff
-            // instead of the closed-form gradients (what each trained with before) and, for the
-            // MLP on the CPU backend, the closed form through burn's tensor ops instead of the
-            // host step (what the CPU backend ran before it; the WebGPU path).
+            // instead of the closed-form gradients (what each trained with before) and, on the CPU
+            // backend, the closed form through burn's tensor ops instead of the host step (what
+            // the CPU backend ran before it; the WebGPU path).
             let mut variants = vec![(preset.analyse_every, true, true), (0, true, true)];
-            if label.starts_with("mlp") && backend == "cpu" {
+            if backend == "cpu" {
                 variants.push((0, true, false));
             }
             variants.push((0, false, true));
