@@ -742,19 +742,21 @@ mod tests {
     }
 
     /// The transformer's closed-form gradients equal autodiff's for every parameter, on random
-    /// pairs (with repeats), both losses, with and without an ablation mask, one and four heads;
-    /// and so do the host step's ([`crate::host::transformer`]).
+    /// pairs (with repeats), both losses, with and without an ablation mask, one and four heads,
+    /// two widths; and so do the host step's ([`crate::host::transformer`]).
     #[test]
     fn transformer_closed_form_gradients_equal_autodiff() {
         let device = crate::backend_cpu();
         let autodiff = device.clone().autodiff();
         let mut rng = SeededRng::new(11, 0);
-        for heads in [1u32, 4] {
+        // d_model 16 and 8: the host step's two orders of the MLP's output (see
+        // `via_product` in host/transformer.rs).
+        for (heads, d_model) in [(1u32, 16u32), (4, 16), (4, 8)] {
             for loss in [LossKind::Ce, LossKind::Mse] {
                 for masked in [false, true] {
                     let config = GrokConfig {
                         p: 13,
-                        d_model: 16,
+                        d_model,
                         n_heads: heads,
                         d_mlp: 24,
                         loss,
@@ -775,7 +777,7 @@ mod tests {
                     let want = mean_loss(loss, logits, col(&y, &autodiff)).backward();
                     let pairs = Pairs::new(&a, &b, &y, 13, &device);
                     let got = t.grads(&pairs, mask_on(&device), loss);
-                    let what = format!("{heads} heads {loss:?} masked {masked}");
+                    let what = format!("{heads} heads d {d_model} {loss:?} masked {masked}");
                     let flat1 = |x: Tensor<1>| values(x.unsqueeze::<2>());
                     let pairs: Vec<(&str, Vec<f32>, Vec<f32>)> = vec![
                         (

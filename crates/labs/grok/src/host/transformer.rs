@@ -8,9 +8,12 @@
 //! at position `x`, and the scores `S_x[t, h]` are tables too. The MLP's pre-activations are then
 //! `resid · W_in + b_in = r·W_in + b_in + Σ_h α · (O · W_in)`: tables `[p, heads, d_mlp]` mixed
 //! per pair instead of an `[n, d] × [d, d_mlp]` product, and the backward through them is sums
-//! per token (each token's row one task, its pairs in order) and products of the tables. What
-//! stays per pair is the MLP's output layer and the unembedding (five `gemm` products) and a few
-//! passes over rows. At the preset this is ~1.2 G multiply-adds a step instead of ~1.9 G.
+//! per token (each token's row one task, its pairs in order) and products of the tables. The
+//! logits are linear in the residual, so the attention's part of them is tables `O · W_u`
+//! `[p, heads, p]` mixed the same way, and the backward sums `α · ∂L/∂logits` (length p) per
+//! token instead of forming `∂L/∂out` `[n, d]`. What stays per pair is the MLP's output layer
+//! through `W_out · W_u` (three `gemm` products of n·d_mlp·p) and a few passes over rows. At the
+//! preset this is ~0.9 G multiply-adds a step instead of autodiff's ~1.9 G.
 
 use super::{exp, loss_gradient_rows, mm, simd_fn, Columns, Groups, View};
 use crate::config::LossKind;
@@ -63,14 +66,16 @@ pub struct Scratch {
     /// `[n, d_mlp]`: the MLP's activations; `∂L/∂pre`.
     hidden: Vec<f32>,
     d_pre: Vec<f32>,
-    /// `[n, d]`: the residual at the end; then `∂L/∂out`.
+    /// `[n, d]`, only where the MLP's output goes through it (see `via_product`): `hidden ·
+    /// W_out`, then `∂L/∂out`.
     out: Vec<f32>,
     /// `[n, p]`: logits, then `∂L/∂logits`.
     logits: Vec<f32>,
-    /// Per position a, b: `Σ α · ∂L/∂pre` `[p, heads, d_mlp]` and `Σ α · ∂L/∂out` `[p, heads, d]`
-    /// over each token's pairs.
+    /// Per position a, b: `Σ α · ∂L/∂pre` `[p, heads, d_mlp]` and `Σ α · ∂L/∂logits`
+    /// `[p, heads, p]` over each token's pairs; `∂L/∂O` `[p, heads, d]`.
     acc_pre: [Vec<f32>; 2],
-    acc_out: [Vec<f32>; 2],
+    acc_logits: [Vec<f32>; 2],
+    d_o: [Vec<f32>; 2],
     /// The sums over all pairs (`=`'s tables and the biases), one row per part of the pairs.
     parts: Vec<f32>,
 }
@@ -214,7 +219,8 @@ pub fn grads(w: &Inputs, cols: &Columns, s: &mut Scratch) -> Grads {
         out,
         logits,
         acc_pre,
-        acc_out,
+        acc_logits,
+        d_o,
         parts,
     } = s;
 
@@ -318,68 +324,84 @@ pub fn grads(w: &Inputs, cols: &Columns, s: &mut Scratch) -> Grads {
             }
         },
     );
-    out.resize(n * d, 0.0);
-    for_rows(
-        out,
-        d,
-        || (),
-        |_, i, row| {
-            mix(i, row, &out_base, [&o_tab[0], &o_tab[1]], &o_eq);
-        },
-    );
-    // out += hidden · W_out; logits = out · W_u; ∂L/∂logits in place.
-    let hid = View::at(hidden, 0, m);
-    mm([n, d, m], out, 0, d, hid, View::at(w.w_out, 0, d), true);
+    // The logits are linear in the residual: `logits = out_base · W_u + Σ α · (O · W_u) +
+    // hidden · W_out · W_u`, so the attention's part mixes tables `[p, heads, p]` per pair (no
+    // `[n, d] × [d, p]` product), and the backward never forms `∂L/∂out` per pair: its sums are
+    // the sums of `α · ∂L/∂logits` (length p) times `W_uᵀ`.
+    let w_u = View::at(w.w_u, 0, p);
+    let ou_tab = [
+        product([p * nh, p, d], View::at(&o_tab[0], 0, d), w_u),
+        product([p * nh, p, d], View::at(&o_tab[1], 0, d), w_u),
+    ];
+    let ou_eq = product([nh, p, d], View::at(&o_eq, 0, d), w_u);
+    let logit_base = vm(&out_base, w.w_u, p);
     logits.resize(n * p, 0.0);
-    mm(
-        [n, p, d],
+    for_rows(
         logits,
-        0,
         p,
-        View::at(out, 0, d),
-        View::at(w.w_u, 0, p),
-        false,
+        || (),
+        |_, i, row| mix(i, row, &logit_base, [&ou_tab[0], &ou_tab[1]], &ou_eq),
     );
-    loss_gradient_rows(logits, cols, w.loss);
-
-    // Backward: the unembedding, then ∂L/∂out into out's buffer; the MLP's output layer and
-    // ∂L/∂hidden = ∂L/∂out · W_outᵀ into d_pre's buffer.
-    let d_logits = View::at(logits, 0, p);
-    let g_u = product([d, p, n], View::t(out, 0, d), d_logits);
-    mm([n, d, p], out, 0, d, d_logits, View::t(w.w_u, 0, p), false);
-    let d_out = &*out;
-    let g_out = product([m, d, n], View::t(hidden, 0, m), View::at(d_out, 0, d));
-    d_pre.resize(n * m, 0.0);
+    // The MLP's part, `hidden · W_out · W_u`, in the cheaper order: through `W_out · W_u`
+    // `[d_mlp, p]` (3·n·d_mlp·p multiply-adds a step, plus tables: the preset's), or through
+    // `hidden · W_out` `[n, d]` (3·n·d·(d_mlp + p)).
+    let hid = View::at(hidden, 0, m);
     let w_out_t = View::t(w.w_out, 0, d);
-    mm(
-        [n, m, d],
-        d_pre,
-        0,
-        m,
-        View::at(d_out, 0, d),
-        w_out_t,
-        false,
-    );
+    let w_u_t = View::t(w.w_u, 0, p);
+    let via_product = m * p * (n + d) <= n * d * (m + p);
+    let w_out_u = if via_product {
+        product([m, p, d], View::at(w.w_out, 0, d), w_u)
+    } else {
+        out.resize(n * d, 0.0);
+        mm([n, d, m], out, 0, d, hid, View::at(w.w_out, 0, d), false);
+        Vec::new()
+    };
+    if via_product {
+        mm([n, p, m], logits, 0, p, hid, View::at(&w_out_u, 0, p), true);
+    } else {
+        mm([n, p, d], logits, 0, p, View::at(out, 0, d), w_u, true);
+    }
+    loss_gradient_rows(logits, cols, w.loss);
+    let d_logits = View::at(logits, 0, p);
+
+    // Backward through the MLP's output layer: W_out's gradient, the MLP's part of W_u's, and
+    // ∂L/∂hidden = ∂L/∂logits · (W_out · W_u)ᵀ into d_pre's buffer.
+    d_pre.resize(n * m, 0.0);
+    let (g_out, mut g_u) = if via_product {
+        let g = product([m, p, n], View::t(hidden, 0, m), d_logits);
+        let g_out = product([m, d, p], View::at(&g, 0, p), w_u_t);
+        let g_u = product([d, p, m], w_out_t, View::at(&g, 0, p));
+        mm([n, m, p], d_pre, 0, m, d_logits, View::t(&w_out_u, 0, p), false);
+        (g_out, g_u)
+    } else {
+        let g_u = product([d, p, n], View::t(out, 0, d), d_logits);
+        mm([n, d, p], out, 0, d, d_logits, w_u_t, false);
+        let d_out = View::at(out, 0, d);
+        let g_out = product([m, d, n], View::t(hidden, 0, m), d_out);
+        mm([n, m, d], d_pre, 0, m, d_out, w_out_t, false);
+        (g_out, g_u)
+    };
     let hidden = &*hidden;
+    let d_logits = &*logits;
 
     // Per pair: ∂L/∂pre's slope in place; ∂L/∂α per head, ⟨∂L/∂resid, O⟩ with ∂L/∂resid =
-    // ∂L/∂out + ∂L/∂pre · W_inᵀ, so ⟨∂L/∂out, O⟩ + ⟨∂L/∂pre, O · W_in⟩; then through the
-    // softmax to the scores.
+    // ∂L/∂out + ∂L/∂pre · W_inᵀ and ∂L/∂out = ∂L/∂logits · W_uᵀ, so ⟨∂L/∂logits, O · W_u⟩ +
+    // ⟨∂L/∂pre, O · W_in⟩; then through the softmax to the scores.
     ds.resize(n * h3, 0.0);
     for_row_pairs(d_pre, m, ds, h3, |i, gp, row| {
         slope(gp, &hidden[i * m..][..m], w.mask);
         let (al, t) = (&alpha[i * h3..][..h3], tokens(i));
-        let go = &d_out[i * d..][..d];
+        let gl = &d_logits[i * p..][..p];
         let gp = &*gp;
         for h in 0..nh {
             let da = |x: usize| {
                 let k = t[x] * nh + h;
-                dot(go, &o_tab[x][k * d..][..d]) + dot(gp, &p_tab[x][k * m..][..m])
+                dot(gl, &ou_tab[x][k * p..][..p]) + dot(gp, &p_tab[x][k * m..][..m])
             };
             let d_al = [
                 da(0),
                 da(1),
-                dot(go, &o_eq[h * d..][..d]) + dot(gp, &p_eq[h * m..][..m]),
+                dot(gl, &ou_eq[h * p..][..p]) + dot(gp, &p_eq[h * m..][..m]),
             ];
             let al = &al[3 * h..][..3];
             let mean = al[0] * d_al[0] + al[1] * d_al[1] + al[2] * d_al[2];
@@ -390,7 +412,7 @@ pub fn grads(w: &Inputs, cols: &Columns, s: &mut Scratch) -> Grads {
     });
     let d_pre = &*d_pre;
 
-    // Per token: Σ α · ∂L/∂pre and Σ α · ∂L/∂out over the token's pairs at positions a and b.
+    // Per token: Σ α · ∂L/∂pre and Σ α · ∂L/∂logits over the token's pairs at positions a and b.
     let per_token = |acc: &mut Vec<f32>, grad: &[f32], len: usize, groups: &Groups, x: usize| {
         acc.resize(p * nh * len, 0.0);
         for_rows(
@@ -411,12 +433,12 @@ pub fn grads(w: &Inputs, cols: &Columns, s: &mut Scratch) -> Grads {
     };
     for (x, groups) in [&cols.by_a, &cols.by_b].into_iter().enumerate() {
         per_token(&mut acc_pre[x], d_pre, m, groups, x);
-        per_token(&mut acc_out[x], d_out, d, groups, x);
+        per_token(&mut acc_logits[x], d_logits, p, groups, x);
     }
-    // Over all pairs: `=`'s α-weighted sums and the biases' gradients, in fixed parts.
+    // Over all pairs: `=`'s α-weighted sums and the sums for the biases, in fixed parts.
     const PARTS: usize = 8;
     let per = n.div_ceil(PARTS).max(1);
-    let len = hm + hd + m + d;
+    let (hp, len) = (nh * p, hm + nh * p + m + p);
     parts.resize(PARTS * len, 0.0);
     for_rows(
         parts,
@@ -425,17 +447,17 @@ pub fn grads(w: &Inputs, cols: &Columns, s: &mut Scratch) -> Grads {
         |_, part, row| {
             row.fill(0.0);
             let (e_pre, rest) = row.split_at_mut(hm);
-            let (e_out, rest) = rest.split_at_mut(hd);
-            let (gb_in, gb_out) = rest.split_at_mut(m);
+            let (e_logits, rest) = rest.split_at_mut(hp);
+            let (gb_in, sum_logits) = rest.split_at_mut(m);
             for i in part * per..((part + 1) * per).min(n) {
-                let (go, gp) = (&d_out[i * d..][..d], &d_pre[i * m..][..m]);
+                let (gl, gp) = (&d_logits[i * p..][..p], &d_pre[i * m..][..m]);
                 for h in 0..nh {
                     let ae = alpha[i * h3 + 3 * h + 2];
                     axpy(&mut e_pre[h * m..][..m], ae, gp);
-                    axpy(&mut e_out[h * d..][..d], ae, go);
+                    axpy(&mut e_logits[h * p..][..p], ae, gl);
                 }
                 add(gb_in, gp);
-                add(gb_out, go);
+                add(sum_logits, gl);
             }
         },
     );
@@ -444,8 +466,10 @@ pub fn grads(w: &Inputs, cols: &Columns, s: &mut Scratch) -> Grads {
         add(&mut sums, part);
     }
     let (acc_e_pre, rest) = sums.split_at_mut(hm);
-    let (acc_e_out, rest) = rest.split_at_mut(hd);
-    let (g_b_in, g_b_out) = rest.split_at_mut(m);
+    let (acc_e_logits, rest) = rest.split_at_mut(hp);
+    let (g_b_in, sum_logits) = rest.split_at_mut(m);
+    let (acc_e_logits, sum_logits) = (&*acc_e_logits, &*sum_logits);
+    let g_b_out = mv(w.w_u, sum_logits);
     // Scores' gradients per (token, head) and for `=`.
     let mut ds_tab = [vec![0.0f32; p * nh], vec![0.0f32; p * nh]];
     let mut ds_eq = vec![0.0f32; nh];
@@ -459,29 +483,28 @@ pub fn grads(w: &Inputs, cols: &Columns, s: &mut Scratch) -> Grads {
         }
     }
 
-    // ∂L/∂O = Σ α · ∂L/∂resid = acc_out + acc_pre · W_inᵀ (into acc_out's buffers).
+    // W_u's gradient, outᵀ · ∂L/∂logits, the residual written out through the tables.
+    outer_add(&mut g_u, &out_base, sum_logits);
+    for x in 0..2 {
+        let o = View::t(&o_tab[x], 0, d);
+        mm([d, p, p * nh], &mut g_u, 0, p, o, View::at(&acc_logits[x], 0, p), true);
+    }
+    let o = View::t(&o_eq, 0, d);
+    mm([d, p, nh], &mut g_u, 0, p, o, View::at(acc_e_logits, 0, p), true);
+
+    // ∂L/∂O = Σ α · ∂L/∂resid = (Σ α · ∂L/∂logits) · W_uᵀ + acc_pre · W_inᵀ.
     let w_in_t = View::t(w.w_in, 0, m);
     for x in 0..2 {
-        mm(
-            [p * nh, d, m],
-            &mut acc_out[x],
-            0,
-            d,
-            View::at(&acc_pre[x], 0, m),
-            w_in_t,
-            true,
-        );
+        let (dox, acc) = (&mut d_o[x], View::at(&acc_logits[x], 0, p));
+        dox.resize(p * nh * d, 0.0);
+        mm([p * nh, d, p], dox, 0, d, acc, w_u_t, false);
+        let acc = View::at(&acc_pre[x], 0, m);
+        mm([p * nh, d, m], dox, 0, d, acc, w_in_t, true);
     }
-    mm(
-        [nh, d, m],
-        acc_e_out,
-        0,
-        d,
-        View::at(acc_e_pre, 0, m),
-        w_in_t,
-        true,
-    );
-    let (d_o, d_o_eq) = (&*acc_out, &*acc_e_out);
+    let mut d_o_eq = product([nh, d, p], View::at(acc_e_logits, 0, p), w_u_t);
+    let acc = View::at(acc_e_pre, 0, m);
+    mm([nh, d, m], &mut d_o_eq, 0, d, acc, w_in_t, true);
+    let (d_o, d_o_eq) = (&*d_o, &d_o_eq);
     // W_in: residᵀ · ∂L/∂pre, the residual written out through the tables.
     let mut g_in = vec![0.0f32; d * m];
     for x in 0..2 {
